@@ -1,0 +1,73 @@
+import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { AuthenticatedOptions } from '../decorators/authenticated.decorator.js';
+import { SessionEvents } from '../events/session-events.service.js';
+import { clientIp, type HttpRequestLike } from '../http/http-adapter.js';
+import { SessionHttpService } from '../http/session-http.service.js';
+import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
+import { AUTHENTICATED_KEY, PUBLIC_KEY, SKIP_CSRF_KEY } from '../session.constants.js';
+import { SESSION_REQUEST_KEY } from '../session.internal-constants.js';
+import { SessionUnauthorizedError } from '../session.errors.js';
+import { SessionService } from '../session.service.js';
+
+/**
+ * Authenticates a request against its server-side session, then checks roles and CSRF.
+ * Applied by `@Authenticated()`, or globally as `APP_GUARD` (then `@Public()` opens routes).
+ * Subclass and override the protected hooks to change a step.
+ * @publicApi
+ */
+@Injectable()
+export class SessionGuard implements CanActivate {
+  constructor(
+    protected readonly reflector: Reflector,
+    protected readonly sessions: SessionService,
+    protected readonly http: SessionHttpService,
+    protected readonly events: SessionEvents,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const options = this.reflector.getAllAndOverride<AuthenticatedOptions | undefined>(AUTHENTICATED_KEY, targets) ?? {};
+    const req = this.getRequest(context);
+    const res = context.switchToHttp().getResponse<unknown>();
+    this.http.assertHttps(req);
+
+    let principal: SessionPrincipal;
+    let bearer = false;
+    try {
+      const credential = this.http.credential(req);
+      if (!credential) throw new SessionUnauthorizedError('no_credentials');
+      bearer = credential.transport === 'bearer';
+      principal = await this.sessions.authenticate(credential.token, credential.transport, clientIp(req));
+    } catch (err) {
+      throw this.http.toHttpError(err, res, bearer);
+    }
+
+    this.checkRoles(principal, options, req);
+    if (principal.transport === 'cookie' && this.http.isUnsafe(req) && !this.reflector.getAllAndOverride<boolean>(SKIP_CSRF_KEY, targets)) {
+      this.checkCsrf(req, principal);
+    }
+    req[SESSION_REQUEST_KEY] = principal;
+    return true;
+  }
+
+  protected getRequest(context: ExecutionContext): HttpRequestLike {
+    return context.switchToHttp().getRequest<HttpRequestLike>();
+  }
+
+  /** Roles come from the session record, never from token claims. */
+  protected checkRoles(principal: SessionPrincipal, options: AuthenticatedOptions, req: HttpRequestLike): void {
+    const required = options.roles;
+    if (!required || required.length === 0) return;
+    if (!required.some((r) => principal.roles.includes(r))) {
+      this.events.emit('authz_fail', { userId: principal.userId, sessionId: principal.id, ip: clientIp(req) });
+      throw new ForbiddenException('Insufficient role');
+    }
+  }
+
+  protected checkCsrf(req: HttpRequestLike, principal: SessionPrincipal): void {
+    this.http.assertSameOrigin(req);
+    if (this.http.csrfEnabled) this.http.assertCsrfToken(req, principal.id, principal.userId);
+  }
+}

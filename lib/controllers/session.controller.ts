@@ -1,0 +1,123 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Injectable,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { Authenticated } from '../decorators/authenticated.decorator.js';
+import { CurrentSession } from '../decorators/current-session.decorator.js';
+import { clientIp, type HttpRequestLike } from '../http/http-adapter.js';
+import { SessionHttpService } from '../http/session-http.service.js';
+import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
+import { SESSION_ID_PATTERN } from '../tokens/jwt-format.js';
+import { SessionService } from '../session.service.js';
+
+/** One row of `GET <prefix>/sessions`. */
+export interface SessionListEntry {
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  userAgent: string;
+  ip: string;
+  current: boolean;
+}
+
+/**
+ * Refresh, logout, logout-all, session listing and revocation, CSRF token. Mounted under the
+ * route prefix (default `auth`) unless the module is given `routes: false`.
+ * Every answer carries `Cache-Control: no-store`.
+ */
+@Injectable()
+export class SessionController {
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly http: SessionHttpService,
+  ) {}
+
+  @Post('refresh')
+  @HttpCode(200)
+  refresh(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @Body() body: unknown) {
+    this.http.assertHttps(req);
+    return this.http.refresh(req, res, body);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @Authenticated()
+  async logout(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @CurrentSession() s: SessionPrincipal) {
+    this.http.noStore(res);
+    await this.guarded(res, () => this.sessions.revoke(s.userId, s.id, 'logout', clientIp(req)));
+    this.http.clearCookies(res);
+  }
+
+  @Post('logout-all')
+  @HttpCode(204)
+  @Authenticated()
+  async logoutAll(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @CurrentSession() s: SessionPrincipal) {
+    this.http.noStore(res);
+    await this.guarded(res, () => this.sessions.revokeAll(s.userId, 'logout_all', clientIp(req)));
+    this.http.clearCookies(res);
+  }
+
+  @Get('sessions')
+  @Authenticated()
+  async list(@Res({ passthrough: true }) res: unknown, @CurrentSession() s: SessionPrincipal): Promise<SessionListEntry[]> {
+    this.http.noStore(res);
+    const records = await this.guarded(res, () => this.sessions.list(s.userId));
+    return records.map((r) => ({
+      id: r.id,
+      createdAt: new Date(r.createdAt).toISOString(),
+      lastSeenAt: new Date(r.lastSeenAt).toISOString(),
+      userAgent: r.userAgent,
+      ip: r.ip,
+      current: r.id === s.id,
+    }));
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @Authenticated()
+  async revokeOne(
+    @Req() req: HttpRequestLike,
+    @Res({ passthrough: true }) res: unknown,
+    @CurrentSession() s: SessionPrincipal,
+    @Param('id') id: string,
+  ): Promise<void> {
+    this.http.noStore(res);
+    // Unknown ids and other users' ids answer alike, so existence is not revealed.
+    const existed =
+      SESSION_ID_PATTERN.test(id) &&
+      (await this.guarded(res, () => this.sessions.revoke(s.userId, id, 'revoked_by_user', clientIp(req))));
+    if (!existed) throw new NotFoundException('No such session');
+    if (id === s.id) this.http.clearCookies(res);
+  }
+
+  @Get('csrf')
+  @Authenticated()
+  csrf(@Res({ passthrough: true }) res: unknown, @CurrentSession() s: SessionPrincipal): { csrfToken: string } {
+    this.http.noStore(res);
+    return { csrfToken: this.sessions.csrfToken(s.id) };
+  }
+
+  private async guarded<T>(res: unknown, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw this.http.toHttpError(err, res, false);
+    }
+  }
+}
+
+/** A controller class mounted at `prefix`; a subclass per module so prefixes never collide. */
+export function createSessionController(prefix: string): typeof SessionController {
+  class MountedSessionController extends SessionController {}
+  Controller(prefix)(MountedSessionController);
+  return MountedSessionController;
+}

@@ -1,0 +1,24 @@
+import { applyDecorators, SetMetadata, UseGuards, UseInterceptors } from '@nestjs/common';
+import { SessionGuard } from '../auth/session.guard.js';
+import { SessionInterceptor } from '../interceptors/session.interceptor.js';
+import { AUTHENTICATED_KEY } from '../session.constants.js';
+
+/** Options of `@Authenticated()`. */
+export interface AuthenticatedOptions {
+  /** The session must hold at least one of these roles (403 otherwise). */
+  roles?: string[];
+}
+
+/**
+ * Requires a live session (401 otherwise) and, for cookie requests with unsafe methods, a CSRF
+ * token. Works on a controller class or a handler; the handler's options win.
+ * @publicApi
+ * @example @Authenticated({ roles: ['admin'] })
+ */
+export function Authenticated(options: AuthenticatedOptions = {}) {
+  return applyDecorators(
+    SetMetadata(AUTHENTICATED_KEY, options),
+    UseGuards(SessionGuard),
+    UseInterceptors(SessionInterceptor),
+  );
+}

@@ -1,0 +1,149 @@
+import type { KeyObject } from 'node:crypto';
+import type { SessionRepository } from './session-repository.interface.js';
+import type { SessionAuditEvent } from './session-event.interface.js';
+
+/** Access-token signing algorithms the module supports. HS256 is the default. */
+export type AccessTokenAlgorithm = 'HS256' | 'RS256' | 'PS256' | 'ES256';
+
+/** Key material: a string, bytes or a `crypto` KeyObject (PEM strings for asymmetric keys). */
+export type KeyInput = string | Buffer | KeyObject;
+
+/** A verification key kept only to accept tokens signed before a key rotation. */
+export interface PreviousAccessKey {
+  /** The `kid` the old tokens carry. */
+  kid: string;
+  /** Secret (HS256) or public key (asymmetric) the old tokens were signed with. */
+  key: KeyInput;
+}
+
+/** How access tokens are signed and checked. */
+export interface AccessTokenOptions {
+  /** @default 'HS256' */
+  algorithm?: AccessTokenAlgorithm;
+  /** Lifetime in seconds. Must be shorter than the idle timeout. @default 900 */
+  ttl?: number;
+  /** `iss` claim; when set it is required on verify. Use one per environment. */
+  issuer?: string;
+  /** `aud` claim; when set it is required on verify. Use one per environment. */
+  audience?: string;
+  /** Explicit HMAC secret for HS256 (otherwise derived from `secret` with HKDF). At least 32 bytes. */
+  secret?: KeyInput;
+  /** Private key for RS256 / PS256 / ES256. */
+  privateKey?: KeyInput;
+  /** Public key for RS256 / PS256 / ES256. */
+  publicKey?: KeyInput;
+  /** `kid` put in the header of new tokens (needed for rotation). */
+  kid?: string;
+  /** Old keys still accepted until the tokens they signed expire. */
+  previousKeys?: PreviousAccessKey[];
+}
+
+/** Cookie transport settings (browser clients). */
+export interface SessionCookieOptions {
+  /** Send cookies with `Secure`. `false` only for plain-HTTP development (drops the name prefixes). @default true */
+  secure?: boolean;
+  /** @default 'Lax' */
+  accessSameSite?: 'Strict' | 'Lax' | 'None';
+  /** @default 'Strict' */
+  refreshSameSite?: 'Strict' | 'Lax' | 'None';
+  /** Access cookie name. @default '__Host-session' ('session' when `secure` is false) */
+  accessName?: string;
+  /** Refresh cookie name. @default '__Secure-refresh' ('refresh' when `secure` is false) */
+  refreshName?: string;
+  /** Cookie `Domain`. Not allowed with a `__Host-` name. */
+  domain?: string;
+}
+
+/** CSRF protection for cookie-authenticated requests. */
+export interface SessionCsrfOptions {
+  /** @default true */
+  enabled?: boolean;
+  /** Request header that carries the token. @default 'x-csrf-token' */
+  headerName?: string;
+  /** Extra origins allowed to send unsafe requests (the request's own origin is always allowed). */
+  allowedOrigins?: string[];
+}
+
+/** Scheduled pruning of expired entries. */
+export interface SessionCleanupOptions {
+  /** @default true */
+  enabled?: boolean;
+  /** Cron expression for the job. @default '0 * * * * *' (every minute) */
+  cron?: string;
+  /** Keys examined per SCAN step. @default 500 */
+  batchSize?: number;
+}
+
+/** Redis-specific tuning. */
+export interface SessionRedisOptions {
+  /** Prefix for every key the module writes. @default 'sess:' */
+  keyPrefix?: string;
+  /** Upper bound for one store call in ms; past it the request answers 503. @default 1000 */
+  commandTimeout?: number;
+}
+
+/**
+ * Options for `SessionModule.forRoot()` / `forRootAsync()`.
+ * @publicApi
+ */
+export interface SessionModuleOptions {
+  /**
+   * Master secret (≥ 32 bytes, random). Access, refresh and CSRF keys are derived from it with
+   * HKDF-SHA256. Required unless every per-purpose key is given.
+   */
+  secret?: string | Buffer;
+  /** Access-token settings. */
+  accessToken?: AccessTokenOptions;
+  /** Explicit refresh-token HMAC key (≥ 32 bytes); otherwise derived from `secret`. */
+  refreshSecret?: KeyInput;
+  /** Explicit CSRF HMAC key (≥ 32 bytes); otherwise derived from `secret`. */
+  csrfSecret?: KeyInput;
+  /** Idle timeout in seconds; sliding. @default 1800 */
+  idleTimeout?: number;
+  /** Absolute session lifetime in seconds; never extended. @default 604800 */
+  absoluteTimeout?: number;
+  /** Seconds during which the previous refresh token still answers the same successor. @default 10 */
+  refreshGrace?: number;
+  /** Minimum seconds between two idle-timeout touches of one session. @default idleTimeout / 10 */
+  touchInterval?: number;
+  /** Clock tolerance in seconds for `exp`, `nbf` and `iat`. @default 5 */
+  clockTolerance?: number;
+  /**
+   * The session store: a `cache-manager-redis-yet` store (`redisStore`, `redisInsStore`,
+   * `redisClusterStore`) or any `SessionRepository`. Unset: the in-memory repository.
+   */
+  store?: SessionStoreInput;
+  /** Redis tuning. */
+  redis?: SessionRedisOptions;
+  /** Cookie transport. */
+  cookies?: SessionCookieOptions;
+  /** CSRF protection. */
+  csrf?: SessionCsrfOptions;
+  /** Scheduled cleanup. */
+  cleanup?: SessionCleanupOptions;
+  /**
+   * Renew the access cookie on an authenticated cookie request when it has fewer than this many
+   * seconds left. `0` turns silent renewal off. @default 0
+   */
+  silentRenewal?: number;
+  /** Refuse plain-HTTP requests to authenticated routes and the module's routes. @default false */
+  requireHttps?: boolean;
+  /** Called with every audit event (in addition to `SessionEvents` subscribers). */
+  onEvent?: (event: SessionAuditEvent) => void;
+  /** Time source in ms; tests replace it. @default Date.now */
+  clock?: () => number;
+}
+
+/** Something with the node-redis client that `cache-manager-redis-yet` stores expose. */
+export interface RedisStoreLike {
+  readonly name: string;
+  readonly client: unknown;
+}
+
+/** What `store` accepts. */
+export type SessionStoreInput = RedisStoreLike | SessionRepository;
+
+/** Factory for `forRootAsync({ useClass })` / `useExisting`. */
+export interface SessionOptionsFactory {
+  createSessionOptions(): SessionModuleOptions | Promise<SessionModuleOptions>;
+}

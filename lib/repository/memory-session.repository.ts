@@ -1,0 +1,187 @@
+import type { SessionRecord } from '../interfaces/session-record.interface.js';
+import type {
+  CleanupResult,
+  NewSession,
+  RotateRequest,
+  RotateResult,
+  SessionRepository,
+  ValidateResult,
+} from '../interfaces/session-repository.interface.js';
+
+interface MemorySession {
+  createdAt: number;
+  lastSeenAt: number;
+  absoluteExpiresAt: number;
+  roles: string[];
+  userAgent: string;
+  ip: string;
+  data: Record<string, unknown> | undefined;
+  generation: number;
+  hash: string;
+  issuedAt: number;
+  previousHash: string | undefined;
+  rotatedAt: number;
+}
+
+/**
+ * The embedded default: same behaviour as the Redis repository, for one process.
+ * Each method runs synchronously to its end, which gives the same atomicity as a Lua script.
+ */
+export class MemorySessionRepository implements SessionRepository {
+  readonly kind = 'memory';
+  private readonly users = new Map<string, Map<string, MemorySession>>();
+  private readonly locks = new Map<string, number>();
+
+  async create(s: NewSession): Promise<void> {
+    let sessions = this.users.get(s.userId);
+    if (!sessions) this.users.set(s.userId, (sessions = new Map()));
+    sessions.set(s.id, {
+      createdAt: s.now,
+      lastSeenAt: s.now,
+      absoluteExpiresAt: s.absoluteExpiresAt,
+      roles: [...s.roles],
+      userAgent: s.userAgent,
+      ip: s.ip,
+      data: s.data === undefined ? undefined : structuredClone(s.data),
+      generation: 0,
+      hash: s.refreshHash,
+      issuedAt: s.refreshIssuedAt,
+      previousHash: undefined,
+      rotatedAt: 0,
+    });
+  }
+
+  /** The session if it is still alive at `now`; an expired one is removed. */
+  private live(userId: string, sessionId: string, now: number, idleTimeoutMs: number): MemorySession | 'missing' | 'expired' {
+    const sessions = this.users.get(userId);
+    const s = sessions?.get(sessionId);
+    if (!sessions || !s) return 'missing';
+    if (now >= s.absoluteExpiresAt || now >= s.lastSeenAt + idleTimeoutMs) {
+      this.drop(userId, sessionId);
+      return 'expired';
+    }
+    return s;
+  }
+
+  private drop(userId: string, sessionId: string): boolean {
+    const sessions = this.users.get(userId);
+    const existed = sessions?.delete(sessionId) ?? false;
+    if (sessions && sessions.size === 0) this.users.delete(userId);
+    return existed;
+  }
+
+  async validate(
+    userId: string,
+    sessionId: string,
+    now: number,
+    idleTimeoutMs: number,
+    touchIntervalMs: number,
+  ): Promise<ValidateResult> {
+    const s = this.live(userId, sessionId, now, idleTimeoutMs);
+    if (typeof s === 'string') return { status: s };
+    if (now - s.lastSeenAt >= touchIntervalMs) s.lastSeenAt = now;
+    return { status: 'ok', session: { roles: [...s.roles], data: s.data === undefined ? undefined : structuredClone(s.data) } };
+  }
+
+  async rotate(userId: string, sessionId: string, r: RotateRequest): Promise<RotateResult> {
+    const s = this.live(userId, sessionId, r.now, r.idleTimeoutMs);
+    if (typeof s === 'string') return { status: s };
+    const answer = (status: 'rotated' | 'raced'): RotateResult => ({
+      status,
+      generation: s.generation,
+      issuedAt: s.issuedAt,
+      absoluteExpiresAt: s.absoluteExpiresAt,
+      roles: [...s.roles],
+    });
+    if (r.presentedGeneration === s.generation && r.presentedHash === s.hash) {
+      s.previousHash = s.hash;
+      s.rotatedAt = r.now;
+      s.generation += 1;
+      s.hash = r.nextHash;
+      s.issuedAt = r.nextIssuedAt;
+      s.lastSeenAt = r.now;
+      return answer('rotated');
+    }
+    if (
+      r.presentedGeneration === s.generation - 1 &&
+      r.presentedHash === s.previousHash &&
+      r.now - s.rotatedAt <= r.graceMs
+    ) {
+      s.lastSeenAt = r.now;
+      return answer('raced');
+    }
+    if (r.presentedGeneration < s.generation) {
+      this.drop(userId, sessionId);
+      return { status: 'reused' };
+    }
+    return { status: 'invalid' };
+  }
+
+  async revoke(userId: string, sessionId: string): Promise<boolean> {
+    return this.drop(userId, sessionId);
+  }
+
+  async revokeAll(userId: string): Promise<number> {
+    const n = this.users.get(userId)?.size ?? 0;
+    this.users.delete(userId);
+    return n;
+  }
+
+  async list(userId: string, now: number, idleTimeoutMs: number): Promise<SessionRecord[]> {
+    const out: SessionRecord[] = [];
+    for (const id of [...(this.users.get(userId)?.keys() ?? [])]) {
+      const s = this.live(userId, id, now, idleTimeoutMs);
+      if (typeof s === 'string') continue;
+      out.push({
+        id,
+        userId,
+        createdAt: s.createdAt,
+        lastSeenAt: s.lastSeenAt,
+        expiresAt: Math.min(s.lastSeenAt + idleTimeoutMs, s.absoluteExpiresAt),
+        absoluteExpiresAt: s.absoluteExpiresAt,
+        userAgent: s.userAgent,
+        ip: s.ip,
+      });
+    }
+    return out.sort((x, y) => x.createdAt - y.createdAt);
+  }
+
+  /** Removes sessions past their deadline: the memory store has no TTLs to do it. */
+  async cleanup(now: number, batchSize: number, idleTimeoutMs: number): Promise<CleanupResult> {
+    const result: CleanupResult = { scanned: 0, removed: 0 };
+    let sinceYield = 0;
+    for (const [userId, sessions] of [...this.users]) {
+      result.scanned += 1;
+      for (const [id, s] of [...sessions]) {
+        if (now >= s.absoluteExpiresAt || now >= s.lastSeenAt + idleTimeoutMs) {
+          this.drop(userId, id);
+          result.removed += 1;
+        }
+      }
+      // Yield between batches so a big pass never blocks request handling for long.
+      if (++sinceYield >= batchSize) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    return result;
+  }
+
+  async ping(): Promise<void> {}
+
+  async acquireLock(name: string, ttlMs: number): Promise<(() => Promise<void>) | null> {
+    const now = Date.now();
+    if ((this.locks.get(name) ?? 0) > now) return null;
+    this.locks.set(name, now + ttlMs);
+    return async () => {
+      this.locks.delete(name);
+    };
+  }
+
+  /** Number of stored sessions (tests and diagnostics). */
+  size(): number {
+    let n = 0;
+    for (const sessions of this.users.values()) n += sessions.size;
+    return n;
+  }
+}

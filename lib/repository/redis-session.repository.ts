@@ -1,0 +1,253 @@
+import { randomBytes } from 'node:crypto';
+import type { SessionRecord } from '../interfaces/session-record.interface.js';
+import type {
+  CleanupResult,
+  NewSession,
+  RotateRequest,
+  RotateResult,
+  SessionRepository,
+  ValidateResult,
+} from '../interfaces/session-repository.interface.js';
+import { SessionKeys } from './session-keys.js';
+import { CREATE, LIST, LuaScript, REVOKE, REVOKE_ALL, ROTATE, UNLOCK, VALIDATE } from './redis-scripts.js';
+import { SessionStoreUnavailableError } from './store-unavailable.error.js';
+
+interface ScriptArgs {
+  keys: string[];
+  arguments: string[];
+}
+
+/** The slice of a node-redis client (single node) the repository uses. */
+export interface RedisNodeClient {
+  readonly isReady?: boolean;
+  evalSha(sha: string, options: ScriptArgs): Promise<unknown>;
+  eval(script: string, options: ScriptArgs): Promise<unknown>;
+  set(key: string, value: string, options: { NX: true; PX: number }): Promise<unknown>;
+  scan(cursor: number, options: { MATCH: string; COUNT: number; TYPE?: string }): Promise<{ cursor: number; keys: string[] }>;
+  zRemRangeByScore(key: string, min: string, max: string): Promise<number>;
+  ping(): Promise<unknown>;
+}
+
+/** The slice of a node-redis cluster client the repository uses. */
+export interface RedisClusterClient extends Omit<RedisNodeClient, 'scan' | 'ping' | 'zRemRangeByScore'> {
+  readonly isOpen?: boolean;
+  readonly masters: unknown[];
+  nodeClient(node: unknown): RedisNodeClient | Promise<RedisNodeClient>;
+}
+
+const ROLE_SEPARATOR = ',';
+
+/**
+ * Sessions in Redis (single node or cluster). One Lua script per operation, one round trip each;
+ * scripts run by EVALSHA and fall back to EVAL when the node does not have them yet.
+ */
+export class RedisSessionRepository implements SessionRepository {
+  readonly kind: 'redis' | 'redis-cluster';
+  private readonly keys: SessionKeys;
+
+  constructor(
+    private readonly client: RedisNodeClient | RedisClusterClient,
+    options: { cluster: boolean; keyPrefix: string; commandTimeout: number },
+  ) {
+    this.kind = options.cluster ? 'redis-cluster' : 'redis';
+    this.keys = new SessionKeys(options.keyPrefix);
+    this.timeout = options.commandTimeout;
+  }
+
+  private readonly timeout: number;
+
+  private isReady(): boolean {
+    const c = this.client as { isReady?: boolean; isOpen?: boolean };
+    return this.kind === 'redis' ? c.isReady !== false : c.isOpen !== false;
+  }
+
+  /** Bounds every call: a dead or hung store answers within `commandTimeout`. */
+  private async bounded<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SessionStoreUnavailableError('timeout')), this.timeout);
+    });
+    try {
+      return await Promise.race([work, deadline]);
+    } catch (err) {
+      if (err instanceof SessionStoreUnavailableError) throw err;
+      throw new SessionStoreUnavailableError((err as Error)?.message?.slice(0, 120) ?? 'error');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    if (!this.isReady()) return Promise.reject(new SessionStoreUnavailableError('not connected'));
+    const options = { keys, arguments: args };
+    const call = this.client.evalSha(script.sha, options).catch((err: Error) => {
+      if (String(err?.message).startsWith('NOSCRIPT')) return this.client.eval(script.source, options);
+      throw err;
+    });
+    // A late rejection after the timeout must not become an unhandled rejection.
+    call.catch(() => undefined);
+    return this.bounded(call);
+  }
+
+  async create(s: NewSession): Promise<void> {
+    const expireAt = Math.min(s.now + s.idleTimeoutMs, s.absoluteExpiresAt);
+    await this.run(
+      CREATE,
+      [this.keys.session(s.userId, s.id), this.keys.index(s.userId)],
+      [
+        s.id,
+        String(s.now),
+        String(expireAt),
+        String(s.absoluteExpiresAt),
+        s.roles.join(ROLE_SEPARATOR),
+        s.userAgent,
+        s.ip,
+        s.data === undefined ? '' : JSON.stringify(s.data),
+        s.refreshHash,
+        String(s.refreshIssuedAt),
+      ],
+    );
+  }
+
+  async validate(
+    userId: string,
+    sessionId: string,
+    now: number,
+    idleTimeoutMs: number,
+    touchIntervalMs: number,
+  ): Promise<ValidateResult> {
+    const reply = await this.run(
+      VALIDATE,
+      [this.keys.session(userId, sessionId), this.keys.index(userId)],
+      [sessionId, String(now), String(idleTimeoutMs), String(touchIntervalMs)],
+    );
+    if (reply === 0) return { status: 'missing' };
+    if (reply === 1) return { status: 'expired' };
+    if (!Array.isArray(reply) || reply.length !== 2) throw new SessionStoreUnavailableError('unexpected reply');
+    const [roles, data] = reply as [string, string];
+    return {
+      status: 'ok',
+      session: { roles: roles ? roles.split(ROLE_SEPARATOR) : [], data: data ? JSON.parse(data) : undefined },
+    };
+  }
+
+  async rotate(userId: string, sessionId: string, r: RotateRequest): Promise<RotateResult> {
+    const reply = await this.run(
+      ROTATE,
+      [this.keys.session(userId, sessionId), this.keys.index(userId)],
+      [
+        sessionId,
+        String(r.now),
+        String(r.idleTimeoutMs),
+        String(r.graceMs),
+        String(r.presentedGeneration),
+        r.presentedHash,
+        r.nextHash,
+        String(r.nextIssuedAt),
+      ],
+    );
+    if (!Array.isArray(reply)) throw new SessionStoreUnavailableError('unexpected reply');
+    switch (reply[0]) {
+      case 0:
+        return { status: 'missing' };
+      case 1:
+        return { status: 'expired' };
+      case 2:
+      case 3: {
+        const [, generation, issuedAt, absolute, roles] = reply as [number, number, number, string, string];
+        return {
+          status: reply[0] === 2 ? 'rotated' : 'raced',
+          generation,
+          issuedAt,
+          absoluteExpiresAt: Number(absolute),
+          roles: roles ? roles.split(ROLE_SEPARATOR) : [],
+        };
+      }
+      case 4:
+        return { status: 'reused' };
+      default:
+        return { status: 'invalid' };
+    }
+  }
+
+  async revoke(userId: string, sessionId: string): Promise<boolean> {
+    const reply = await this.run(
+      REVOKE,
+      [this.keys.session(userId, sessionId), this.keys.index(userId)],
+      [sessionId],
+    );
+    return reply === 1;
+  }
+
+  async revokeAll(userId: string): Promise<number> {
+    return Number(await this.run(REVOKE_ALL, [this.keys.index(userId)], [this.keys.sessionPrefix(userId)]));
+  }
+
+  async list(userId: string, now: number, idleTimeoutMs: number): Promise<SessionRecord[]> {
+    const reply = await this.run(
+      LIST,
+      [this.keys.index(userId)],
+      [this.keys.sessionPrefix(userId), String(now), String(idleTimeoutMs)],
+    );
+    if (!Array.isArray(reply) || reply.length % 6 !== 0) throw new SessionStoreUnavailableError('unexpected reply');
+    const out: SessionRecord[] = [];
+    for (let i = 0; i < reply.length; i += 6) {
+      const [id, c, l, a, ua, ip] = reply.slice(i, i + 6) as string[];
+      const absoluteExpiresAt = Number(a);
+      out.push({
+        id,
+        userId,
+        createdAt: Number(c),
+        lastSeenAt: Number(l),
+        expiresAt: Math.min(Number(l) + idleTimeoutMs, absoluteExpiresAt),
+        absoluteExpiresAt,
+        userAgent: ua,
+        ip,
+      });
+    }
+    return out.sort((x, y) => x.createdAt - y.createdAt);
+  }
+
+  private async nodes(): Promise<RedisNodeClient[]> {
+    if (this.kind === 'redis') return [this.client as RedisNodeClient];
+    const cluster = this.client as RedisClusterClient;
+    return Promise.all(cluster.masters.map((m) => cluster.nodeClient(m)));
+  }
+
+  /** Prunes expired index entries with SCAN in bounded batches, on every master. */
+  async cleanup(now: number, batchSize: number): Promise<CleanupResult> {
+    if (!this.isReady()) throw new SessionStoreUnavailableError('not connected');
+    const result: CleanupResult = { scanned: 0, removed: 0 };
+    const pattern = this.keys.indexPattern();
+    for (const node of await this.nodes()) {
+      let cursor = 0;
+      do {
+        const page = await this.bounded(node.scan(cursor, { MATCH: pattern, COUNT: batchSize, TYPE: 'zset' }));
+        cursor = Number(page.cursor);
+        result.scanned += page.keys.length;
+        const removed = await this.bounded(
+          Promise.all(page.keys.map((k) => node.zRemRangeByScore(k, '-inf', String(now)))),
+        );
+        for (const n of removed) result.removed += n;
+      } while (cursor !== 0);
+    }
+    return result;
+  }
+
+  async ping(): Promise<void> {
+    if (!this.isReady()) throw new SessionStoreUnavailableError('not connected');
+    const nodes = await this.bounded(this.nodes());
+    await this.bounded(Promise.all(nodes.map((n) => n.ping())));
+  }
+
+  async acquireLock(name: string, ttlMs: number): Promise<(() => Promise<void>) | null> {
+    if (!this.isReady()) throw new SessionStoreUnavailableError('not connected');
+    const key = this.keys.lock(name);
+    const owner = randomBytes(16).toString('base64url');
+    const ok = await this.bounded(this.client.set(key, owner, { NX: true, PX: ttlMs }));
+    if (ok !== 'OK') return null;
+    return async () => {
+      await this.run(UNLOCK, [key], [owner]);
+    };
+  }
+}

@@ -1,0 +1,30 @@
+/** Redis key layout. All keys of one user share the `{user}` hash tag, so one slot in a cluster. */
+export class SessionKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Hash-tag-safe form of a user id: braces, `%`, `*`, `?`, `[`, `]`, `\` and whitespace are %-encoded. */
+  static encodeUser(userId: string): string {
+    return userId.replace(/[{}%*?[\]\\\s]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  }
+
+  sessionPrefix(userId: string): string {
+    return `${this.prefix}{${SessionKeys.encodeUser(userId)}}:s:`;
+  }
+
+  session(userId: string, sessionId: string): string {
+    return this.sessionPrefix(userId) + sessionId;
+  }
+
+  index(userId: string): string {
+    return `${this.prefix}{${SessionKeys.encodeUser(userId)}}:x`;
+  }
+
+  /** SCAN pattern matching every per-user index. */
+  indexPattern(): string {
+    return `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}{*}:x`;
+  }
+
+  lock(name: string): string {
+    return `${this.prefix}lock:${name}`;
+  }
+}

@@ -1,0 +1,305 @@
+import { createPrivateKey, createPublicKey, createSecretKey, hkdfSync, KeyObject } from 'node:crypto';
+import type {
+  AccessTokenAlgorithm,
+  KeyInput,
+  SessionModuleOptions,
+} from './interfaces/session-module-options.interface.js';
+import type { SessionAuditEvent } from './interfaces/session-event.interface.js';
+
+/** HKDF `info` strings; documented in the README so other services can derive the same keys. */
+export const HKDF_INFO = {
+  access: 'nestjs-jwt-session access-token',
+  refresh: 'nestjs-jwt-session refresh-token',
+  csrf: 'nestjs-jwt-session csrf',
+  log: 'nestjs-jwt-session log',
+} as const;
+
+const MIN_SECRET_BYTES = 32;
+const PLACEHOLDER_WORDS = [
+  'secret',
+  'change',
+  'placeholder',
+  'example',
+  'default',
+  'password',
+  'your',
+  'todo',
+  'replace',
+  'xxxx',
+  'test',
+  'dummy',
+  'sample',
+];
+
+/** Thrown at startup when the options cannot give a secure configuration. */
+export class SessionConfigError extends Error {
+  constructor(message: string) {
+    super(`nestjs-jwt-session: ${message}`);
+    this.name = 'SessionConfigError';
+  }
+}
+
+/** Options after defaults, validation and key derivation. Built once at startup. */
+export interface ResolvedSessionOptions {
+  accessTtl: number;
+  idleTimeoutMs: number;
+  absoluteTimeoutMs: number;
+  graceMs: number;
+  touchIntervalMs: number;
+  clockTolerance: number;
+  access: {
+    algorithm: AccessTokenAlgorithm;
+    issuer: string | undefined;
+    audience: string | undefined;
+    kid: string | undefined;
+    signKey: KeyObject;
+    verifyKey: KeyObject;
+    previousKeys: Map<string, KeyObject>;
+  };
+  refreshKey: KeyObject;
+  csrfKey: Buffer;
+  logKey: Buffer;
+  cookies: {
+    secure: boolean;
+    accessName: string;
+    refreshName: string;
+    accessSameSite: 'Strict' | 'Lax' | 'None';
+    refreshSameSite: 'Strict' | 'Lax' | 'None';
+    domain: string | undefined;
+    refreshPath: string;
+  };
+  csrf: { enabled: boolean; headerName: string; allowedOrigins: Set<string> };
+  cleanup: { enabled: boolean; cron: string; batchSize: number };
+  redis: { keyPrefix: string; commandTimeout: number };
+  silentRenewal: number;
+  requireHttps: boolean;
+  clock: () => number;
+  onEvent: ((event: SessionAuditEvent) => void) | undefined;
+  routePrefix: string;
+}
+
+/** Rejects secrets that are short or look like a placeholder. */
+export function assertStrongSecret(secret: string | Buffer, what: string): Buffer {
+  const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
+  if (bytes.length < MIN_SECRET_BYTES) {
+    throw new SessionConfigError(
+      `${what} is ${bytes.length} bytes; it must be at least ${MIN_SECRET_BYTES} random bytes ` +
+        `(generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))")`,
+    );
+  }
+  if (typeof secret === 'string') {
+    const lower = secret.toLowerCase();
+    const word = PLACEHOLDER_WORDS.find((w) => lower.includes(w));
+    if (word || new Set(secret).size < 10) {
+      throw new SessionConfigError(
+        `${what} looks like a placeholder${word ? ` (contains "${word}")` : ' (too few distinct characters)'}; ` +
+          'use at least 32 random bytes from a CSPRNG',
+      );
+    }
+  }
+  return bytes;
+}
+
+function hkdf(master: Buffer, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), info, 32));
+}
+
+function secretKey(input: KeyInput, what: string): KeyObject {
+  if (input instanceof KeyObject) {
+    if (input.type !== 'secret') throw new SessionConfigError(`${what} must be a secret key`);
+    if ((input.symmetricKeySize ?? 0) < MIN_SECRET_BYTES) {
+      throw new SessionConfigError(`${what} must be at least ${MIN_SECRET_BYTES} bytes`);
+    }
+    return input;
+  }
+  return createSecretKey(assertStrongSecret(input, what));
+}
+
+function positive(value: number | undefined, fallback: number, what: string): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v <= 0) throw new SessionConfigError(`${what} must be a positive number of seconds`);
+  return v;
+}
+
+function assertKid(kid: string, what: string): string {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(kid)) {
+    throw new SessionConfigError(`${what} must be 1-64 characters of [A-Za-z0-9._-]`);
+  }
+  return kid;
+}
+
+function resolveAccessKeys(options: SessionModuleOptions, master: Buffer | undefined) {
+  const a = options.accessToken ?? {};
+  const algorithm = a.algorithm ?? 'HS256';
+  if (!['HS256', 'RS256', 'PS256', 'ES256'].includes(algorithm)) {
+    throw new SessionConfigError(`accessToken.algorithm "${algorithm}" is not supported (HS256, RS256, PS256, ES256)`);
+  }
+  const kid = a.kid === undefined ? undefined : assertKid(a.kid, 'accessToken.kid');
+  let signKey: KeyObject;
+  let verifyKey: KeyObject;
+  const asymmetric = algorithm !== 'HS256';
+  if (!asymmetric) {
+    if (a.secret !== undefined) signKey = secretKey(a.secret, 'accessToken.secret');
+    else if (master) signKey = createSecretKey(hkdf(master, HKDF_INFO.access));
+    else throw new SessionConfigError('set `secret` (or accessToken.secret)');
+    verifyKey = signKey;
+  } else {
+    if (!a.privateKey || !a.publicKey) {
+      throw new SessionConfigError(`accessToken.privateKey and accessToken.publicKey are required for ${algorithm}`);
+    }
+    signKey = a.privateKey instanceof KeyObject ? a.privateKey : createPrivateKey(a.privateKey);
+    verifyKey = a.publicKey instanceof KeyObject ? a.publicKey : createPublicKey(a.publicKey);
+    const expected = algorithm === 'ES256' ? 'ec' : 'rsa';
+    if (verifyKey.asymmetricKeyType !== expected && !(expected === 'rsa' && verifyKey.asymmetricKeyType === 'rsa-pss')) {
+      throw new SessionConfigError(`accessToken.publicKey is a ${verifyKey.asymmetricKeyType} key; ${algorithm} needs ${expected}`);
+    }
+  }
+  const previousKeys = new Map<string, KeyObject>();
+  for (const prev of a.previousKeys ?? []) {
+    const pk = assertKid(prev.kid, 'accessToken.previousKeys[].kid');
+    if (pk === kid) throw new SessionConfigError(`previous key kid "${pk}" equals the current kid`);
+    previousKeys.set(
+      pk,
+      asymmetric
+        ? prev.key instanceof KeyObject
+          ? prev.key
+          : createPublicKey(prev.key)
+        : secretKey(prev.key, `accessToken.previousKeys["${pk}"]`),
+    );
+  }
+  if (previousKeys.size > 0 && kid === undefined) {
+    throw new SessionConfigError('accessToken.kid is required when accessToken.previousKeys are given');
+  }
+  return { algorithm, issuer: a.issuer, audience: a.audience, kid, signKey, verifyKey, previousKeys };
+}
+
+function cookieName(name: string | undefined, fallback: string, what: string): string {
+  const n = name ?? fallback;
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(n)) throw new SessionConfigError(`${what} "${n}" is not a valid cookie name`);
+  return n;
+}
+
+/** Applies defaults, validates and derives keys. Throws `SessionConfigError` with what to fix. */
+export function resolveSessionOptions(options: SessionModuleOptions, routePrefix = 'auth'): ResolvedSessionOptions {
+  const master = options.secret === undefined ? undefined : assertStrongSecret(options.secret, '`secret`');
+
+  const accessTtl = positive(options.accessToken?.ttl, 900, 'accessToken.ttl');
+  const idle = positive(options.idleTimeout, 1800, 'idleTimeout');
+  const absolute = positive(options.absoluteTimeout, 604800, 'absoluteTimeout');
+  const grace = options.refreshGrace ?? 10;
+  if (!Number.isFinite(grace) || grace < 0 || grace > 300) {
+    throw new SessionConfigError('refreshGrace must be between 0 and 300 seconds');
+  }
+  if (accessTtl >= idle) {
+    throw new SessionConfigError(`accessToken.ttl (${accessTtl}s) must be shorter than idleTimeout (${idle}s)`);
+  }
+  if (idle > absolute) {
+    throw new SessionConfigError(`idleTimeout (${idle}s) must not exceed absoluteTimeout (${absolute}s)`);
+  }
+  const touch = options.touchInterval ?? idle / 10;
+  if (!Number.isFinite(touch) || touch < 0 || touch >= idle) {
+    throw new SessionConfigError('touchInterval must be between 0 and idleTimeout');
+  }
+  const clockTolerance = options.clockTolerance ?? 5;
+  if (!Number.isFinite(clockTolerance) || clockTolerance < 0 || clockTolerance > 60) {
+    throw new SessionConfigError('clockTolerance must be between 0 and 60 seconds');
+  }
+
+  const access = resolveAccessKeys(options, master);
+  const derive = (explicit: KeyInput | undefined, info: string, what: string): Buffer => {
+    if (explicit !== undefined) {
+      return explicit instanceof KeyObject ? secretKey(explicit, what).export() : assertStrongSecret(explicit, what);
+    }
+    if (!master) throw new SessionConfigError(`set \`secret\` (or ${what})`);
+    return hkdf(master, info);
+  };
+  const refreshKey = createSecretKey(derive(options.refreshSecret, HKDF_INFO.refresh, 'refreshSecret'));
+  const csrfKey = derive(options.csrfSecret, HKDF_INFO.csrf, 'csrfSecret');
+  // Log hashes only need to be stable per deployment, so any key material will do.
+  const logKey = hkdf(master ?? csrfKey, HKDF_INFO.log);
+  if (access.algorithm === 'HS256' && access.signKey.export().equals(refreshKey.export())) {
+    throw new SessionConfigError('the access-token and refresh-token keys must differ');
+  }
+
+  const c = options.cookies ?? {};
+  const secure = c.secure ?? true;
+  const cleanPrefix = routePrefix.replace(/^\/+|\/+$/g, '');
+  const cookies = {
+    secure,
+    accessName: cookieName(c.accessName, secure ? '__Host-session' : 'session', 'cookies.accessName'),
+    refreshName: cookieName(c.refreshName, secure ? '__Secure-refresh' : 'refresh', 'cookies.refreshName'),
+    accessSameSite: c.accessSameSite ?? 'Lax',
+    refreshSameSite: c.refreshSameSite ?? 'Strict',
+    domain: c.domain,
+    refreshPath: `/${cleanPrefix}${cleanPrefix ? '/' : ''}refresh`,
+  } as const;
+  for (const [name, what] of [
+    [cookies.accessName, 'cookies.accessName'],
+    [cookies.refreshName, 'cookies.refreshName'],
+  ] as const) {
+    if ((name.startsWith('__Host-') || name.startsWith('__Secure-')) && !secure) {
+      throw new SessionConfigError(`${what} "${name}" needs cookies.secure (browsers drop prefixed cookies without Secure)`);
+    }
+    if (name.startsWith('__Host-') && cookies.domain) {
+      throw new SessionConfigError(`${what} "${name}" cannot be used with cookies.domain (__Host- forbids Domain)`);
+    }
+  }
+  if (cookies.refreshName.startsWith('__Host-')) {
+    throw new SessionConfigError('cookies.refreshName cannot use __Host- (the refresh cookie is scoped to its path)');
+  }
+  if ((cookies.accessSameSite === 'None' || cookies.refreshSameSite === 'None') && !secure) {
+    throw new SessionConfigError('SameSite=None needs cookies.secure (browsers reject it otherwise)');
+  }
+  if (cookies.accessName === cookies.refreshName) throw new SessionConfigError('access and refresh cookie names must differ');
+
+  const allowedOrigins = new Set<string>();
+  for (const o of options.csrf?.allowedOrigins ?? []) {
+    let url: URL;
+    try {
+      url = new URL(o);
+    } catch {
+      throw new SessionConfigError(`csrf.allowedOrigins entry "${o}" is not an origin like https://app.example.com`);
+    }
+    allowedOrigins.add(url.origin);
+  }
+  const headerName = (options.csrf?.headerName ?? 'x-csrf-token').toLowerCase();
+
+  const batchSize = options.cleanup?.batchSize ?? 500;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10000) {
+    throw new SessionConfigError('cleanup.batchSize must be an integer between 1 and 10000');
+  }
+  const commandTimeout = options.redis?.commandTimeout ?? 1000;
+  if (!Number.isFinite(commandTimeout) || commandTimeout <= 0) {
+    throw new SessionConfigError('redis.commandTimeout must be a positive number of milliseconds');
+  }
+  const silentRenewal = options.silentRenewal ?? 0;
+  if (!Number.isFinite(silentRenewal) || silentRenewal < 0 || silentRenewal >= accessTtl) {
+    throw new SessionConfigError('silentRenewal must be between 0 and accessToken.ttl');
+  }
+
+  return {
+    accessTtl,
+    idleTimeoutMs: idle * 1000,
+    absoluteTimeoutMs: absolute * 1000,
+    graceMs: grace * 1000,
+    touchIntervalMs: touch * 1000,
+    clockTolerance,
+    access,
+    refreshKey,
+    csrfKey,
+    logKey,
+    cookies,
+    csrf: { enabled: options.csrf?.enabled ?? true, headerName, allowedOrigins },
+    cleanup: {
+      enabled: options.cleanup?.enabled ?? true,
+      cron: options.cleanup?.cron ?? '0 * * * * *',
+      batchSize,
+    },
+    redis: { keyPrefix: options.redis?.keyPrefix ?? 'sess:', commandTimeout },
+    silentRenewal,
+    requireHttps: options.requireHttps ?? false,
+    clock: options.clock ?? Date.now,
+    onEvent: options.onEvent,
+    routePrefix: cleanPrefix,
+  };
+}

@@ -1,0 +1,5 @@
+/** Internal injection tokens; not exported from the package entry. */
+export const SESSION_RESOLVED_OPTIONS = Symbol('SESSION:RESOLVED_OPTIONS');
+export const SESSION_ROUTE_PREFIX = Symbol('SESSION:ROUTE_PREFIX');
+/** Request property where the guard leaves the principal. */
+export const SESSION_REQUEST_KEY = 'sessionPrincipal';

@@ -1,0 +1,52 @@
+import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { SessionCleanupService } from './cleanup/session-cleanup.service.js';
+import { CsrfService } from './auth/csrf.service.js';
+import { SessionGuard } from './auth/session.guard.js';
+import { SessionJwtStrategy } from './auth/session-jwt.strategy.js';
+import { SessionEvents } from './events/session-events.service.js';
+import { SessionHealthIndicator } from './health/session-health.indicator.js';
+import { SessionHttpService } from './http/session-http.service.js';
+import { SessionInterceptor } from './interceptors/session.interceptor.js';
+import { SessionRepository } from './interfaces/session-repository.interface.js';
+import { ConfigurableModuleClass } from './session.module-definition.js';
+import { sessionProviders } from './session.providers.js';
+import { SessionService } from './session.service.js';
+import { AccessTokenService } from './tokens/access-token.service.js';
+import { RefreshTokenService } from './tokens/refresh-token.service.js';
+
+/**
+ * Server-side sessions with JWT access tokens and rotating refresh tokens.
+ * `SessionModule.forRoot({...})` or `SessionModule.forRootAsync({ useFactory | useClass | useExisting })`;
+ * extras `isGlobal` (default true) and `routes` (default `{ prefix: 'auth' }`, or `false`).
+ * @publicApi
+ */
+@Module({
+  imports: [PassportModule],
+  providers: [
+    ...sessionProviders,
+    AccessTokenService,
+    RefreshTokenService,
+    CsrfService,
+    SessionEvents,
+    SessionService,
+    SessionHttpService,
+    SessionGuard,
+    SessionInterceptor,
+    SessionJwtStrategy,
+    SessionCleanupService,
+    SessionHealthIndicator,
+  ],
+  exports: [
+    SessionRepository,
+    SessionEvents,
+    SessionService,
+    SessionHttpService,
+    SessionGuard,
+    SessionInterceptor,
+    SessionCleanupService,
+    SessionHealthIndicator,
+    AccessTokenService,
+  ],
+})
+export class SessionModule extends ConfigurableModuleClass {}

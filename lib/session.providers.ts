@@ -1,0 +1,45 @@
+import type { Provider } from '@nestjs/common';
+import type { SessionModuleOptions, SessionStoreInput } from './interfaces/session-module-options.interface.js';
+import { SessionRepository } from './interfaces/session-repository.interface.js';
+import { MemorySessionRepository } from './repository/memory-session.repository.js';
+import { type RedisClusterClient, type RedisNodeClient, RedisSessionRepository } from './repository/redis-session.repository.js';
+import { resolveSessionOptions, type ResolvedSessionOptions, SessionConfigError } from './session-options.js';
+import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
+import { SESSION_RESOLVED_OPTIONS, SESSION_ROUTE_PREFIX } from './session.internal-constants.js';
+
+function isRepository(store: SessionStoreInput): store is SessionRepository {
+  return typeof (store as SessionRepository).validate === 'function' && typeof (store as SessionRepository).rotate === 'function';
+}
+
+/** Builds the repository from `options.store`. A configured Redis never falls back to memory. */
+export function createRepository(options: SessionModuleOptions, resolved: ResolvedSessionOptions): SessionRepository {
+  const store = options.store;
+  if (store === undefined) return new MemorySessionRepository();
+  if (isRepository(store)) return store;
+  if (store && typeof store === 'object' && 'client' in store && store.client) {
+    return new RedisSessionRepository(store.client as RedisNodeClient | RedisClusterClient, {
+      cluster: store.name === 'redis-cluster',
+      keyPrefix: resolved.redis.keyPrefix,
+      commandTimeout: resolved.redis.commandTimeout,
+    });
+  }
+  throw new SessionConfigError('`store` must be a cache-manager-redis-yet store or a SessionRepository');
+}
+
+export const sessionProviders: Provider[] = [
+  {
+    provide: SESSION_RESOLVED_OPTIONS,
+    useFactory: (options: SessionModuleOptions, prefix: string) => resolveSessionOptions(options ?? {}, prefix),
+    inject: [SESSION_MODULE_OPTIONS, SESSION_ROUTE_PREFIX],
+  },
+  {
+    provide: SessionRepository,
+    useFactory: createRepository,
+    inject: [SESSION_MODULE_OPTIONS, SESSION_RESOLVED_OPTIONS],
+  },
+];
+
+/** Token of the resolved `SessionModuleOptions`, for `@Inject()`. @publicApi */
+export const getSessionOptionsToken = () => SESSION_MODULE_OPTIONS;
+/** Token of the active `SessionRepository`, for `@Inject()`. @publicApi */
+export const getSessionStoreToken = () => SessionRepository;

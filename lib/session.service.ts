@@ -1,0 +1,281 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { SessionEvents } from './events/session-events.service.js';
+import type { SessionRevokeReason } from './interfaces/session-event.interface.js';
+import type { SessionPrincipal, SessionRecord, SessionUser } from './interfaces/session-record.interface.js';
+import { SessionRepository } from './interfaces/session-repository.interface.js';
+import type { ResolvedSessionOptions } from './session-options.js';
+import { SESSION_RESOLVED_OPTIONS } from './session.internal-constants.js';
+import { SessionUnauthorizedError } from './session.errors.js';
+import { AccessTokenService, type AccessClaims } from './tokens/access-token.service.js';
+import { RefreshTokenService } from './tokens/refresh-token.service.js';
+import { InvalidTokenError } from './tokens/token-errors.js';
+import { CsrfService } from './auth/csrf.service.js';
+
+/** Request facts stored with a session. */
+export interface SessionMeta {
+  userAgent?: string;
+  ip?: string;
+  /** Small application data kept with the session (≤ 1 KiB as JSON). */
+  data?: Record<string, unknown>;
+}
+
+/** Tokens for a session, as issued at login or refresh. */
+export interface IssuedTokens {
+  sessionId: string;
+  userId: string;
+  accessToken: string;
+  /** Access token `exp` as a Date. */
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  /** Refresh token `exp` (the session's absolute deadline) as a Date. */
+  refreshTokenExpiresAt: Date;
+  csrfToken: string;
+  roles: string[];
+}
+
+const MAX_DATA_BYTES = 1024;
+const MAX_ROLES = 32;
+
+/**
+ * The session core, free of HTTP: create, authenticate, refresh, revoke, list.
+ * @publicApi
+ */
+@Injectable()
+export class SessionService {
+  constructor(
+    @Inject(SESSION_RESOLVED_OPTIONS) private readonly options: ResolvedSessionOptions,
+    @Inject(SessionRepository) private readonly repository: SessionRepository,
+    private readonly accessTokens: AccessTokenService,
+    private readonly refreshTokens: RefreshTokenService,
+    private readonly csrf: CsrfService,
+    private readonly events: SessionEvents,
+  ) {}
+
+  /** Which store backs the sessions: `memory`, `redis` or `redis-cluster`. */
+  get storeKind(): string {
+    return this.repository.kind;
+  }
+
+  /** Creates a new session (always a fresh id) and issues its tokens. */
+  async create(user: SessionUser, meta: SessionMeta = {}): Promise<IssuedTokens> {
+    if (typeof user?.id !== 'string' || user.id.length === 0 || user.id.length > 256) {
+      throw new TypeError('SessionService.create: user.id must be a non-empty string (≤ 256 chars)');
+    }
+    const roles = user.roles ?? [];
+    if (roles.length > MAX_ROLES || roles.some((r) => typeof r !== 'string' || !/^[\w.:-]{1,64}$/.test(r))) {
+      throw new TypeError('SessionService.create: roles must be ≤ 32 names of [A-Za-z0-9_.:-]');
+    }
+    if (meta.data !== undefined && Buffer.byteLength(JSON.stringify(meta.data)) > MAX_DATA_BYTES) {
+      throw new TypeError(`SessionService.create: data must be at most ${MAX_DATA_BYTES} bytes as JSON`);
+    }
+    const now = this.options.clock();
+    const sessionId = randomBytes(16).toString('base64url');
+    const absoluteExpiresAt = now + this.options.absoluteTimeoutMs;
+    const iat = Math.floor(now / 1000);
+    const refreshExp = Math.floor(absoluteExpiresAt / 1000);
+    const refreshToken = this.refreshTokens.sign(user.id, sessionId, 0, iat, refreshExp);
+    await this.repository.create({
+      id: sessionId,
+      userId: user.id,
+      roles,
+      userAgent: (meta.userAgent ?? '').slice(0, 200),
+      ip: (meta.ip ?? '').slice(0, 64),
+      data: meta.data,
+      now,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      absoluteExpiresAt,
+      refreshHash: this.refreshTokens.hash(refreshToken),
+      refreshIssuedAt: iat,
+    });
+    this.events.emit('session_created', { userId: user.id, sessionId, ip: meta.ip });
+    return this.tokens(user.id, sessionId, now, refreshToken, refreshExp, roles);
+  }
+
+  private tokens(
+    userId: string,
+    sessionId: string,
+    now: number,
+    refreshToken: string,
+    refreshExp: number,
+    roles: string[],
+  ): IssuedTokens {
+    const access = this.accessTokens.issue(userId, sessionId, now);
+    return {
+      sessionId,
+      userId,
+      accessToken: access.token,
+      accessTokenExpiresAt: new Date(access.expiresAt * 1000),
+      refreshToken,
+      refreshTokenExpiresAt: new Date(refreshExp * 1000),
+      csrfToken: this.csrf.issue(sessionId),
+      roles,
+    };
+  }
+
+  /**
+   * Verifies an access token and checks its session in the store (one round trip, which also
+   * slides the idle timeout when due). Throws `SessionUnauthorizedError` or
+   * `SessionStoreUnavailableError`.
+   */
+  async authenticate(token: unknown, transport: 'cookie' | 'bearer', ip?: string): Promise<SessionPrincipal> {
+    const now = this.options.clock();
+    let claims: AccessClaims;
+    try {
+      claims = this.accessTokens.verify(token, now);
+    } catch (err) {
+      throw this.invalid(err, ip);
+    }
+    return this.authenticateClaims(claims, transport, now, ip);
+  }
+
+  /** The store half of `authenticate`, for callers (Passport) that verified the signature already. */
+  async authenticateVerified(payload: unknown, transport: 'cookie' | 'bearer', ip?: string): Promise<SessionPrincipal> {
+    const now = this.options.clock();
+    let claims: AccessClaims;
+    try {
+      claims = this.accessTokens.checkClaims(payload, now);
+    } catch (err) {
+      throw this.invalid(err, ip);
+    }
+    return this.authenticateClaims(claims, transport, now, ip);
+  }
+
+  private async authenticateClaims(
+    claims: AccessClaims,
+    transport: 'cookie' | 'bearer',
+    now: number,
+    ip: string | undefined,
+  ): Promise<SessionPrincipal> {
+    const result = await this.repository.validate(
+      claims.sub,
+      claims.sid,
+      now,
+      this.options.idleTimeoutMs,
+      this.options.touchIntervalMs,
+    );
+    if (result.status !== 'ok') {
+      if (result.status === 'expired') {
+        this.events.emit('session_expired', { userId: claims.sub, sessionId: claims.sid, ip });
+      } else {
+        this.events.emit('authn_token_invalid', { userId: claims.sub, sessionId: claims.sid, ip, reason: 'session_' + result.status });
+      }
+      throw new SessionUnauthorizedError(`session_${result.status}`);
+    }
+    return {
+      id: claims.sid,
+      userId: claims.sub,
+      roles: result.session.roles,
+      data: result.session.data,
+      tokenExpiresAt: claims.exp,
+      transport,
+    };
+  }
+
+  private invalid(err: unknown, ip: string | undefined): Error {
+    if (!(err instanceof InvalidTokenError)) return err as Error;
+    this.events.emit('authn_token_invalid', { ip, reason: err.reason });
+    return new SessionUnauthorizedError(err.reason);
+  }
+
+  /** Reads the session id from a refresh token that verifies, without using it (CSRF binding). */
+  peekRefreshSession(refreshToken: unknown): { userId: string; sessionId: string } | null {
+    try {
+      const c = this.refreshTokens.verify(refreshToken, this.options.clock());
+      return { userId: c.sub, sessionId: c.sid };
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Rotates a refresh token. A token rotated out less than `refreshGrace` ago answers the same
+   * successor as the request that rotated it; any older token is theft and ends the session.
+   */
+  async refresh(refreshToken: unknown, ip?: string): Promise<IssuedTokens> {
+    const now = this.options.clock();
+    let claims;
+    try {
+      claims = this.refreshTokens.verify(refreshToken, now);
+    } catch (err) {
+      throw this.invalid(err, ip);
+    }
+    const nowSeconds = Math.floor(now / 1000);
+    const next = this.refreshTokens.sign(claims.sub, claims.sid, claims.gen + 1, nowSeconds, claims.exp);
+    const result = await this.repository.rotate(claims.sub, claims.sid, {
+      now,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      graceMs: this.options.graceMs,
+      presentedGeneration: claims.gen,
+      presentedHash: this.refreshTokens.hash(refreshToken as string),
+      nextHash: this.refreshTokens.hash(next),
+      nextIssuedAt: nowSeconds,
+    });
+    const who = { userId: claims.sub, sessionId: claims.sid, ip };
+    switch (result.status) {
+      case 'rotated':
+      case 'raced': {
+        const exp = Math.floor(result.absoluteExpiresAt / 1000);
+        const successor =
+          result.status === 'rotated'
+            ? next
+            : this.refreshTokens.sign(claims.sub, claims.sid, result.generation, result.issuedAt, exp);
+        this.events.emit('session_renewed', { ...who, reason: result.status });
+        return this.tokens(claims.sub, claims.sid, now, successor, exp, result.roles);
+      }
+      case 'reused':
+        this.events.emit('authn_token_reuse', who);
+        this.events.emit('session_revoked', { ...who, reason: 'theft' });
+        throw new SessionUnauthorizedError('refresh_reuse');
+      case 'expired':
+        this.events.emit('session_expired', who);
+        throw new SessionUnauthorizedError('session_expired');
+      default:
+        this.events.emit('authn_token_invalid', { ...who, reason: `refresh_${result.status}` });
+        throw new SessionUnauthorizedError(`refresh_${result.status}`);
+    }
+  }
+
+  /** Ends one session. Returns false when it did not exist (or belongs to someone else). */
+  async revoke(userId: string, sessionId: string, reason: SessionRevokeReason = 'admin', ip?: string): Promise<boolean> {
+    const existed = await this.repository.revoke(userId, sessionId);
+    if (existed) this.events.emit('session_revoked', { userId, sessionId, ip, reason });
+    return existed;
+  }
+
+  /** Ends every session of a user. Returns how many there were. */
+  async revokeAll(userId: string, reason: SessionRevokeReason = 'logout_all', ip?: string): Promise<number> {
+    const n = await this.repository.revokeAll(userId);
+    this.events.emit('session_revoked', { userId, ip, reason });
+    return n;
+  }
+
+  /** The user's live sessions, oldest first. */
+  list(userId: string): Promise<SessionRecord[]> {
+    return this.repository.list(userId, this.options.clock(), this.options.idleTimeoutMs);
+  }
+
+  /** A new access token for a live session (silent renewal). */
+  renewAccessToken(principal: SessionPrincipal): { token: string; expiresAt: number } {
+    return this.accessTokens.issue(principal.userId, principal.id, this.options.clock());
+  }
+
+  /** A CSRF token bound to the session. */
+  csrfToken(sessionId: string): string {
+    return this.csrf.issue(sessionId);
+  }
+
+  verifyCsrfToken(sessionId: string, token: unknown): boolean {
+    return this.csrf.verify(sessionId, token);
+  }
+
+  /** Records a failed login the application detected (the module never sees passwords). */
+  reportLoginFailure(attemptedUser: string, ip?: string): void {
+    this.events.emit('authn_login_fail', { userId: attemptedUser, ip });
+  }
+
+  /** Resolves when the store answers; rejects with `SessionStoreUnavailableError` otherwise. */
+  ping(): Promise<void> {
+    return this.repository.ping();
+  }
+}

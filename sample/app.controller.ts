@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { BadRequestException, Body, Controller, Get, Header, Post, Res } from '@nestjs/common';
+import { Authenticated, CurrentUser, SessionHealthIndicator } from '../lib/index.js';
+import { UsersService } from './users.service.js';
+
+const PAGE = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8');
+
+@Controller()
+export class AppController {
+  private readonly notes = new Map<string, Array<{ id: number; text: string }>>();
+  private nextNoteId = 1;
+
+  constructor(
+    private readonly users: UsersService,
+    private readonly health: SessionHealthIndicator,
+  ) {}
+
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Content-Security-Policy', "default-src 'self'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+  page(): string {
+    return PAGE;
+  }
+
+  @Get('me')
+  @Authenticated()
+  me(@CurrentUser() current: { id: string }) {
+    const user = this.users.byId(current.id);
+    return user ?? { id: current.id, email: null, role: null };
+  }
+
+  @Post('notes')
+  @Authenticated()
+  addNote(@CurrentUser() current: { id: string }, @Body() body: unknown) {
+    const text = typeof body === 'object' && body !== null ? (body as { text?: unknown }).text : undefined;
+    if (typeof text !== 'string' || text.length === 0 || text.length > 1000) {
+      throw new BadRequestException('Body must be {"text": string of 1-1000 characters}');
+    }
+    const note = { id: this.nextNoteId++, text };
+    const list = this.notes.get(current.id) ?? [];
+    list.push(note);
+    this.notes.set(current.id, list.slice(-100));
+    return note;
+  }
+
+  @Get('admin/stats')
+  @Authenticated({ roles: ['admin'] })
+  stats() {
+    let notes = 0;
+    for (const list of this.notes.values()) notes += list.length;
+    return { users: this.notes.size, notes };
+  }
+
+  @Get('health')
+  async healthCheck(@Res({ passthrough: true }) res: { status(code: number): unknown }) {
+    const h = await this.health.check();
+    if (h.status !== 'up') res.status(503);
+    return { status: h.status === 'up' ? 'ok' : 'unavailable', store: h.store };
+  }
+}

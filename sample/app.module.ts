@@ -1,0 +1,26 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { SessionModule, type SessionModuleOptions } from '../lib/index.js';
+import { AppController } from './app.controller.js';
+import { AuthController } from './auth.controller.js';
+import { LoginThrottle } from './login-throttle.js';
+import { sessionOptionsFromEnv } from './session.config.js';
+import { UsersService } from './users.service.js';
+
+@Module({})
+export class AppModule {
+  /** The sample configured from the environment; `overrides` lets tests inject a clock or a store. */
+  static register(overrides: Partial<SessionModuleOptions> = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ScheduleModule.forRoot(),
+        SessionModule.forRootAsync({
+          useFactory: async () => ({ ...(await sessionOptionsFromEnv(overrides.store !== undefined)), ...overrides }),
+        }),
+      ],
+      controllers: [AuthController, AppController],
+      providers: [UsersService, LoginThrottle],
+    };
+  }
+}

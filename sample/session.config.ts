@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { redisClusterInsStore, redisInsStore } from 'cache-manager-redis-yet';
+import { createClient, createCluster } from 'redis';
+import type { SessionModuleOptions } from '../lib/index.js';
+
+const logger = new Logger('Sample');
+
+function seconds(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number of seconds, got "${raw}"`);
+  return n;
+}
+
+/** Throttled so a long outage does not flood the log. */
+function reportRedisError(): (err: Error) => void {
+  let last = 0;
+  return (err) => {
+    if (Date.now() - last < 5000) return;
+    last = Date.now();
+    logger.warn(`redis: ${err.message}`);
+  };
+}
+
+/** Redis from REDIS_URL / REDIS_CLUSTER_NODES, or none (the module's in-memory store). */
+async function createStore(): Promise<SessionModuleOptions['store']> {
+  const socket = { connectTimeout: 1000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) };
+  if (process.env.REDIS_CLUSTER_NODES) {
+    const rootNodes = process.env.REDIS_CLUSTER_NODES.split(',').map((n) => ({ url: `redis://${n.trim()}` }));
+    const cluster = createCluster({ rootNodes, defaults: { socket, disableOfflineQueue: true } });
+    cluster.on('error', reportRedisError());
+    await cluster.connect();
+    return redisClusterInsStore(cluster as never, { rootNodes });
+  }
+  if (process.env.REDIS_URL) {
+    const client = createClient({ url: process.env.REDIS_URL, socket, disableOfflineQueue: true });
+    client.on('error', reportRedisError());
+    // Not awaited: the app starts even while Redis is down and answers 503 until it is back.
+    client.connect().catch(() => undefined);
+    return redisInsStore(client as never);
+  }
+  return undefined;
+}
+
+/** Session options from the environment (see the README's sample section). */
+export async function sessionOptionsFromEnv(storeGiven = false): Promise<SessionModuleOptions> {
+  let secret = process.env.SESSION_SECRET;
+  if (!secret) {
+    secret = randomBytes(32).toString('base64url');
+    logger.warn('SESSION_SECRET is not set: using a random secret, so sessions end when the process stops');
+  }
+  const secure = process.env.COOKIE_SECURE !== 'false';
+  return {
+    secret,
+    accessToken: { ttl: seconds('SESSION_ACCESS_TTL', 900) },
+    idleTimeout: seconds('SESSION_IDLE_TIMEOUT', 1800),
+    absoluteTimeout: seconds('SESSION_ABSOLUTE_TIMEOUT', 604800),
+    refreshGrace: seconds('SESSION_REFRESH_GRACE', 10),
+    cookies: { secure },
+    csrf: {
+      allowedOrigins: (process.env.SESSION_ALLOWED_ORIGINS ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    },
+    store: storeGiven ? undefined : await createStore(),
+  };
+}
