@@ -52,6 +52,9 @@ export class RedisSessionRepository implements SessionRepository {
     this.kind = options.cluster ? 'redis-cluster' : 'redis';
     this.keys = new SessionKeys(options.keyPrefix);
     this.timeout = options.commandTimeout;
+    // node-redis emits 'error' on connection loss; with no listener that would crash the process.
+    const emitter = client as unknown as { on?: (e: string, f: () => void) => void; listenerCount?: (e: string) => number };
+    if (typeof emitter.on === 'function' && emitter.listenerCount?.('error') === 0) emitter.on('error', () => undefined);
   }
 
   private readonly timeout: number;

@@ -1,0 +1,39 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from '../../sample/app.module.js';
+import type { SessionModuleOptions } from '../../lib/index.js';
+
+/** A strong fixed secret for tests (never use a constant secret in production). */
+export const TEST_SECRET = 'Zq3v9pT1xK8mW2rB7nL4cY6hJ0dF5gS1aE3uI9oP2tR';
+
+/** A clock tests move by hand, so timeouts are tested without waiting. */
+export class TestClock {
+  constructor(public nowMs = Date.now()) {}
+  readonly now = (): number => this.nowMs;
+  advance(seconds: number): void {
+    this.nowMs += seconds * 1000;
+  }
+}
+
+export interface RunningSample {
+  app: INestApplication;
+  /** Base URL, e.g. http://127.0.0.1:PORT */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the sample app over real HTTP on a free loopback port. `overrides` are merged over the
+ * options the sample builds from the environment (pass `store` for Redis, `clock` for time).
+ * Cookies default to `secure: true` as in production; supertest sends them back regardless.
+ */
+export async function startSample(overrides: Partial<SessionModuleOptions> = {}): Promise<RunningSample> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.register({ secret: TEST_SECRET, ...overrides })],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}
