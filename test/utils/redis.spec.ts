@@ -30,6 +30,10 @@ describe('test/utils/redis', () => {
       await expect(ping(redis.port)).resolves.toBe('+PONG');
     });
 
+    it('refuses the machine\'s own Redis port', async () => {
+      await expect(startRedis({ port: 6379 })).rejects.toThrow('refusing to use port 6379');
+    });
+
     it('stop() removes its temp dir', async () => {
       const other = await startRedis();
       expect(existsSync(other.dir)).toBe(true);

@@ -27,7 +27,7 @@ export interface RedisProcess {
 }
 
 export interface RedisClusterProcess {
-  nodes: { host: '127.0.0.1'; port: number }[];
+  nodes: { host: string; port: number }[];
   rootNodes: { url: string }[];
   stop(): Promise<void>;
 }
@@ -49,7 +49,7 @@ interface Registry {
   dirs: Set<string>;
 }
 const REGISTRY = Symbol.for('test-utils/redis');
-const registry: Registry = ((hostProcess as any)[REGISTRY] ??= (() => {
+const registry: Registry = ((hostProcess as unknown as Record<symbol, Registry>)[REGISTRY] ??= (() => {
   const r: Registry = { children: new Set(), dirs: new Set() };
   hostProcess.on('exit', () => {
     for (const child of r.children) child.kill('SIGKILL');
@@ -106,7 +106,7 @@ function assertPortFree(port: number): Promise<void> {
 function command(port: number, args: string[], timeoutMs = 1000): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = new Socket();
-    let buf = '';
+    let buf = Buffer.alloc(0);
     const done = (err: Error | null, reply?: string) => {
       socket.destroy();
       if (err) reject(err);
@@ -115,13 +115,13 @@ function command(port: number, args: string[], timeoutMs = 1000): Promise<string
     socket.setTimeout(timeoutMs, () => done(new Error('timeout')));
     socket.once('error', done);
     socket.on('data', (chunk) => {
-      buf += chunk.toString('utf8');
+      buf = Buffer.concat([buf, chunk]);
       const eol = buf.indexOf('\r\n');
       if (eol < 0) return;
-      if (buf[0] !== '$') return done(null, buf.slice(0, eol)); // +OK / -ERR / :1
-      const len = Number(buf.slice(1, eol));
-      const body = buf.slice(eol + 2, eol + 2 + len);
-      if (Buffer.byteLength(body) >= len) done(null, body); // ASCII replies only, good enough here
+      const line = buf.toString('utf8', 0, eol);
+      if (line[0] !== '$') return done(null, line); // +PONG / -ERR ... / :1
+      const len = Math.max(Number(line.slice(1)), 0); // $-1 (nil) reads as ''
+      if (buf.length >= eol + 2 + len) done(null, buf.toString('utf8', eol + 2, eol + 2 + len));
     });
     socket.connect(port, HOST, () => {
       socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
@@ -196,7 +196,17 @@ async function start(opts: StartOptions, extraArgs: (dir: string) => string[]): 
   // fsync every write so data survives kill() (SIGKILL) too
   if (opts.appendonly) args.push('--appendfsync', 'always');
 
-  let child = await launch(port, dir, args);
+  const removeDir = async () => {
+    await rm(dir, { recursive: true, force: true });
+    registry.dirs.delete(dir);
+  };
+  let child: ChildProcess;
+  try {
+    child = await launch(port, dir, args);
+  } catch (err) {
+    if (ownDir) await removeDir();
+    throw err;
+  }
   const signal = async (sig: NodeJS.Signals) => {
     child.kill(sig);
     await waitForExit(child);
@@ -208,10 +218,7 @@ async function start(opts: StartOptions, extraArgs: (dir: string) => string[]): 
     pid: child.pid!,
     async stop() {
       await signal('SIGTERM');
-      if (ownDir && !opts.appendonly) {
-        await rm(dir, { recursive: true, force: true });
-        registry.dirs.delete(dir);
-      }
+      if (ownDir && !opts.appendonly) await removeDir();
     },
     kill: () => signal('SIGKILL'),
     async restart() {
