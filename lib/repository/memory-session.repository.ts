@@ -30,7 +30,7 @@ interface MemorySession {
 export class MemorySessionRepository implements SessionRepository {
   readonly kind = 'memory';
   private readonly users = new Map<string, Map<string, MemorySession>>();
-  private readonly locks = new Map<string, number>();
+  private readonly locks = new Map<string, { owner: symbol; until: number }>();
 
   async create(s: NewSession): Promise<void> {
     let sessions = this.users.get(s.userId);
@@ -171,10 +171,12 @@ export class MemorySessionRepository implements SessionRepository {
 
   async acquireLock(name: string, ttlMs: number): Promise<(() => Promise<void>) | null> {
     const now = Date.now();
-    if ((this.locks.get(name) ?? 0) > now) return null;
-    this.locks.set(name, now + ttlMs);
+    if ((this.locks.get(name)?.until ?? 0) > now) return null;
+    const owner = Symbol(name);
+    this.locks.set(name, { owner, until: now + ttlMs });
     return async () => {
-      this.locks.delete(name);
+      // Only the owner releases: after the ttl lapsed someone else may hold the lock.
+      if (this.locks.get(name)?.owner === owner) this.locks.delete(name);
     };
   }
 

@@ -33,6 +33,8 @@ export interface RedisClusterClient extends Omit<RedisNodeClient, 'scan' | 'ping
   readonly isOpen?: boolean;
   readonly masters: unknown[];
   nodeClient(node: unknown): RedisNodeClient | Promise<RedisNodeClient>;
+  /** Sends a raw command to the node that owns `firstKey`'s slot. */
+  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
 }
 
 const ROLE_SEPARATOR = ',';
@@ -80,13 +82,28 @@ export class RedisSessionRepository implements SessionRepository {
     }
   }
 
-  private run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
-    if (!this.isReady()) return Promise.reject(new SessionStoreUnavailableError('not connected'));
+  private evalScript(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    const noScript = (err: Error) => String(err?.message).startsWith('NOSCRIPT');
+    if (this.kind === 'redis-cluster') {
+      // node-redis 4 routes a cluster EVAL/EVALSHA by its sha, not its first key: the call lands on
+      // an arbitrary node and lives on MOVED redirects (often failing). Route by the first key here.
+      const cluster = this.client as RedisClusterClient;
+      const tail = [String(keys.length), ...keys, ...args];
+      return cluster.sendCommand(keys[0], false, ['EVALSHA', script.sha, ...tail]).catch((err: Error) => {
+        if (noScript(err)) return cluster.sendCommand(keys[0], false, ['EVAL', script.source, ...tail]);
+        throw err;
+      });
+    }
     const options = { keys, arguments: args };
-    const call = this.client.evalSha(script.sha, options).catch((err: Error) => {
-      if (String(err?.message).startsWith('NOSCRIPT')) return this.client.eval(script.source, options);
+    return this.client.evalSha(script.sha, options).catch((err: Error) => {
+      if (noScript(err)) return this.client.eval(script.source, options);
       throw err;
     });
+  }
+
+  private run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    if (!this.isReady()) return Promise.reject(new SessionStoreUnavailableError('not connected'));
+    const call = this.evalScript(script, keys, args);
     // A late rejection after the timeout must not become an unhandled rejection.
     call.catch(() => undefined);
     return this.bounded(call);
