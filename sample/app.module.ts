@@ -1,7 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { SessionModule, type SessionModuleOptions } from '../lib/index.js';
 import { AppController } from './app.controller.js';
+import { AuthNoStoreFilter } from './auth-no-store.filter.js';
 import { AuthController } from './auth.controller.js';
 import { LoginThrottle } from './login-throttle.js';
 import { sessionOptionsFromEnv } from './session.config.js';
@@ -20,7 +22,7 @@ export class AppModule {
         }),
       ],
       controllers: [AuthController, AppController],
-      providers: [UsersService, LoginThrottle],
+      providers: [UsersService, LoginThrottle, { provide: APP_FILTER, useClass: AuthNoStoreFilter }],
     };
   }
 }

@@ -31,6 +31,8 @@ export class SessionGuard implements CanActivate {
     const options = this.reflector.getAllAndOverride<AuthenticatedOptions | undefined>(AUTHENTICATED_KEY, targets) ?? {};
     const req = this.getRequest(context);
     const res = context.switchToHttp().getResponse<unknown>();
+    // Refusals (401/403/503) of authenticated routes are as personal as their answers: never cached.
+    this.http.noStore(res);
     this.http.assertHttps(req);
 
     let principal: SessionPrincipal;

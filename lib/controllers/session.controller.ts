@@ -44,6 +44,7 @@ export class SessionController {
   @Post('refresh')
   @HttpCode(200)
   refresh(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @Body() body: unknown) {
+    this.http.noStore(res);
     this.http.assertHttps(req);
     return this.http.refresh(req, res, body);
   }
@@ -54,7 +55,8 @@ export class SessionController {
   async logout(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @CurrentSession() s: SessionPrincipal) {
     this.http.noStore(res);
     await this.guarded(res, () => this.sessions.revoke(s.userId, s.id, 'logout', clientIp(req)));
-    this.http.clearCookies(res);
+    // Header-transport clients never got cookies, so they get no Set-Cookie either.
+    if (s.transport === 'cookie') this.http.clearCookies(res);
   }
 
   @Post('logout-all')
@@ -63,7 +65,7 @@ export class SessionController {
   async logoutAll(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @CurrentSession() s: SessionPrincipal) {
     this.http.noStore(res);
     await this.guarded(res, () => this.sessions.revokeAll(s.userId, 'logout_all', clientIp(req)));
-    this.http.clearCookies(res);
+    if (s.transport === 'cookie') this.http.clearCookies(res);
   }
 
   @Get('sessions')
@@ -96,7 +98,7 @@ export class SessionController {
       SESSION_ID_PATTERN.test(id) &&
       (await this.guarded(res, () => this.sessions.revoke(s.userId, id, 'revoked_by_user', clientIp(req))));
     if (!existed) throw new NotFoundException('No such session');
-    if (id === s.id) this.http.clearCookies(res);
+    if (id === s.id && s.transport === 'cookie') this.http.clearCookies(res);
   }
 
   @Get('csrf')

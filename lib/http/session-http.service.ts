@@ -73,6 +73,8 @@ export class SessionHttpService implements OnModuleInit {
     meta: Pick<SessionMeta, 'data'> = {},
   ): Promise<CookieTokenAnswer | HeaderTokenAnswer> {
     this.noStore(res);
+    // Never hand out tokens over plain HTTP when HTTPS is required.
+    this.assertHttps(req);
     const headerTransport = this.wantsHeaderTransport(req);
     if (!headerTransport) this.assertSameOrigin(req);
     const ip = clientIp(req);
