@@ -126,7 +126,10 @@ export interface SessionModuleOptions {
    * seconds left. `0` turns silent renewal off. @default 0
    */
   silentRenewal?: number;
-  /** Refuse plain-HTTP requests to authenticated routes and the module's routes. @default false */
+  /**
+   * Refuse plain-HTTP requests (403) to authenticated routes, the module's routes and
+   * `SessionHttpService.login()`. Honours the app's `trust proxy` setting. @default false
+   */
   requireHttps?: boolean;
   /** Called with every audit event (in addition to `SessionEvents` subscribers). */
   onEvent?: (event: SessionAuditEvent) => void;

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../sample/app.module.js';
@@ -27,12 +27,22 @@ export interface RunningSample {
  * Starts the sample app over real HTTP on a free loopback port. `overrides` are merged over the
  * options the sample builds from the environment (pass `store` for Redis, `clock` for time).
  * Cookies default to `secure: true` as in production; supertest sends them back regardless.
+ * `opts.logger` replaces the default silent logger (e.g. to capture log lines).
+ * `opts.configure` runs on the app before it listens (e.g. to set Express's `trust proxy`).
  */
-export async function startSample(overrides: Partial<SessionModuleOptions> = {}): Promise<RunningSample> {
+export async function startSample(
+  overrides: Partial<SessionModuleOptions> = {},
+  opts: {
+    logger?: LoggerService | false;
+    configure?: (app: NestExpressApplication) => void | Promise<void>;
+  } = {},
+): Promise<RunningSample> {
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.register({ secret: TEST_SECRET, ...overrides })],
   }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+  // `opts.logger` lets a test capture the module's log lines (audit events); silent by default.
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: opts.logger ?? false });
+  await opts.configure?.(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
