@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, createSecretKey, hkdfSync, KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSecretKey, hkdfSync, KeyObject, sign, verify } from 'node:crypto';
 import type {
   AccessTokenAlgorithm,
   KeyInput,
@@ -15,21 +15,16 @@ export const HKDF_INFO = {
 } as const;
 
 const MIN_SECRET_BYTES = 32;
-const PLACEHOLDER_WORDS = [
-  'secret',
-  'change',
-  'placeholder',
-  'example',
-  'default',
-  'password',
-  'your',
-  'todo',
-  'replace',
-  'xxxx',
-  'test',
-  'dummy',
-  'sample',
-];
+/** Placeholder words long enough to count anywhere (random base64 holds one about once in 10^7 secrets). */
+const PLACEHOLDER_WORDS = ['secret', 'change', 'placeholder', 'example', 'default', 'password', 'replace', 'sample', 'testing'];
+/**
+ * Short words: as plain substrings they turn up in about 1 in 6 000 random base64url secrets
+ * ("...tEsT..."), which made genuinely random secrets fail at startup. So in mixed-case text (what
+ * base64 looks like) they only count as whole words (below 1 in a million); in single-case text
+ * (typed passphrases; hex cannot spell them) they count anywhere. "xxxx…" fails the distinct-character check.
+ */
+const SHORT_WORDS = ['your', 'todo', 'test', 'dummy', 'demo'];
+const SHORT_WHOLE_WORD = new RegExp(`(?:^|[^a-z0-9])(${SHORT_WORDS.join('|')})(?:[^a-z0-9]|$)`);
 
 /** Thrown at startup when the options cannot give a secure configuration. */
 export class SessionConfigError extends Error {
@@ -78,7 +73,30 @@ export interface ResolvedSessionOptions {
   routePrefix: string;
 }
 
-/** Rejects secrets that are short or look like a placeholder. */
+/** True when `text` is a short unit repeated ("0123456789" x 4); random text never is. */
+function isRepetition(text: string): boolean {
+  for (let period = 1; period <= Math.min(64, text.length / 2); period += 1) {
+    let repeats = true;
+    for (let i = period; i < text.length && repeats; i += 1) repeats = text[i] === text[i - period];
+    if (repeats) return true;
+  }
+  return false;
+}
+
+/** Why `text` looks human-made, or undefined when it looks random. */
+function placeholderReason(text: string): string | undefined {
+  const lower = text.toLowerCase();
+  const singleCase = text === lower || text === text.toUpperCase();
+  const word =
+    PLACEHOLDER_WORDS.find((w) => lower.includes(w)) ??
+    (singleCase ? SHORT_WORDS.find((w) => lower.includes(w)) : SHORT_WHOLE_WORD.exec(lower)?.[1]);
+  if (word) return `contains "${word}"`;
+  if (new Set(text).size < 10) return 'too few distinct characters';
+  if (isRepetition(text)) return 'a short pattern repeated';
+  return undefined;
+}
+
+/** Rejects secrets that are short or look like a placeholder (strings and Buffers alike). */
 export function assertStrongSecret(secret: string | Buffer, what: string): Buffer {
   const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
   if (bytes.length < MIN_SECRET_BYTES) {
@@ -87,15 +105,10 @@ export function assertStrongSecret(secret: string | Buffer, what: string): Buffe
         `(generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))")`,
     );
   }
-  if (typeof secret === 'string') {
-    const lower = secret.toLowerCase();
-    const word = PLACEHOLDER_WORDS.find((w) => lower.includes(w));
-    if (word || new Set(secret).size < 10) {
-      throw new SessionConfigError(
-        `${what} looks like a placeholder${word ? ` (contains "${word}")` : ' (too few distinct characters)'}; ` +
-          'use at least 32 random bytes from a CSPRNG',
-      );
-    }
+  // latin1 maps each byte to one character, so Buffer.alloc(32) or Buffer.from('change-me…') are caught too.
+  const reason = placeholderReason(typeof secret === 'string' ? secret : bytes.toString('latin1'));
+  if (reason) {
+    throw new SessionConfigError(`${what} looks like a placeholder (${reason}); use at least 32 random bytes from a CSPRNG`);
   }
   return bytes;
 }
@@ -119,6 +132,25 @@ function positive(value: number | undefined, fallback: number, what: string): nu
   const v = value ?? fallback;
   if (!Number.isFinite(v) || v <= 0) throw new SessionConfigError(`${what} must be a positive number of seconds`);
   return v;
+}
+
+/**
+ * Checks an asymmetric key against its algorithm now, because jsonwebtoken would only refuse a
+ * small RSA key or a non-P-256 curve when the first token is signed (a 500 at the first login).
+ */
+function assertAsymmetricKey(key: KeyObject, algorithm: AccessTokenAlgorithm, what: string): void {
+  const expected = algorithm === 'ES256' ? 'ec' : 'rsa';
+  const type = key.asymmetricKeyType;
+  if (type !== expected && !(expected === 'rsa' && type === 'rsa-pss')) {
+    throw new SessionConfigError(`${what} is a ${type ?? key.type} key; ${algorithm} needs ${expected}`);
+  }
+  const details = key.asymmetricKeyDetails ?? {};
+  if (expected === 'rsa' && (details.modulusLength ?? 0) < 2048) {
+    throw new SessionConfigError(`${what} is a ${details.modulusLength}-bit RSA key; ${algorithm} needs at least 2048 bits`);
+  }
+  if (expected === 'ec' && details.namedCurve !== 'prime256v1') {
+    throw new SessionConfigError(`${what} is on curve ${details.namedCurve}; ES256 needs a P-256 (prime256v1) key`);
+  }
 }
 
 function assertKid(kid: string, what: string): string {
@@ -149,23 +181,29 @@ function resolveAccessKeys(options: SessionModuleOptions, master: Buffer | undef
     }
     signKey = a.privateKey instanceof KeyObject ? a.privateKey : createPrivateKey(a.privateKey);
     verifyKey = a.publicKey instanceof KeyObject ? a.publicKey : createPublicKey(a.publicKey);
-    const expected = algorithm === 'ES256' ? 'ec' : 'rsa';
-    if (verifyKey.asymmetricKeyType !== expected && !(expected === 'rsa' && verifyKey.asymmetricKeyType === 'rsa-pss')) {
-      throw new SessionConfigError(`accessToken.publicKey is a ${verifyKey.asymmetricKeyType} key; ${algorithm} needs ${expected}`);
+    assertAsymmetricKey(verifyKey, algorithm, 'accessToken.publicKey');
+    // A pair that does not match would start fine and then refuse every token it issued.
+    const probe = Buffer.from('nestjs-jwt-session key check');
+    let matches = false;
+    try {
+      matches = verify('sha256', probe, verifyKey, sign('sha256', probe, signKey));
+    } catch {
+      matches = false;
     }
+    if (!matches) throw new SessionConfigError('accessToken.privateKey and accessToken.publicKey do not match');
   }
   const previousKeys = new Map<string, KeyObject>();
   for (const prev of a.previousKeys ?? []) {
     const pk = assertKid(prev.kid, 'accessToken.previousKeys[].kid');
     if (pk === kid) throw new SessionConfigError(`previous key kid "${pk}" equals the current kid`);
-    previousKeys.set(
-      pk,
-      asymmetric
-        ? prev.key instanceof KeyObject
-          ? prev.key
-          : createPublicKey(prev.key)
-        : secretKey(prev.key, `accessToken.previousKeys["${pk}"]`),
-    );
+    const what = `accessToken.previousKeys["${pk}"]`;
+    if (asymmetric) {
+      const key = prev.key instanceof KeyObject ? prev.key : createPublicKey(prev.key);
+      assertAsymmetricKey(key, algorithm, what);
+      previousKeys.set(pk, key);
+    } else {
+      previousKeys.set(pk, secretKey(prev.key, what));
+    }
   }
   if (previousKeys.size > 0 && kid === undefined) {
     throw new SessionConfigError('accessToken.kid is required when accessToken.previousKeys are given');
@@ -184,6 +222,8 @@ export function resolveSessionOptions(options: SessionModuleOptions, routePrefix
   const master = options.secret === undefined ? undefined : assertStrongSecret(options.secret, '`secret`');
 
   const accessTtl = positive(options.accessToken?.ttl, 900, 'accessToken.ttl');
+  // exp = iat + ttl must be a whole second, or every issued token fails its own exp check.
+  if (!Number.isInteger(accessTtl)) throw new SessionConfigError('accessToken.ttl must be a whole number of seconds');
   const idle = positive(options.idleTimeout, 1800, 'idleTimeout');
   const absolute = positive(options.absoluteTimeout, 604800, 'absoluteTimeout');
   const grace = options.refreshGrace ?? 10;
@@ -217,8 +257,13 @@ export function resolveSessionOptions(options: SessionModuleOptions, routePrefix
   const csrfKey = derive(options.csrfSecret, HKDF_INFO.csrf, 'csrfSecret');
   // Log hashes only need to be stable per deployment, so any key material will do.
   const logKey = hkdf(master ?? csrfKey, HKDF_INFO.log);
-  if (access.algorithm === 'HS256' && access.signKey.export().equals(refreshKey.export())) {
+  const accessBytes = access.algorithm === 'HS256' ? access.signKey.export() : undefined;
+  if (accessBytes?.equals(refreshKey.export())) {
     throw new SessionConfigError('the access-token and refresh-token keys must differ');
+  }
+  // One key per purpose (S-57): a CSRF MAC must never be usable as a token signature or the reverse.
+  if (accessBytes?.equals(csrfKey) || refreshKey.export().equals(csrfKey)) {
+    throw new SessionConfigError('the CSRF key must differ from the access-token and refresh-token keys');
   }
 
   const c = options.cookies ?? {};

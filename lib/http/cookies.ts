@@ -27,7 +27,8 @@ export function readCookies<N extends string>(
   names: readonly N[],
 ): Partial<Record<N, string | typeof AMBIGUOUS>> {
   const out: Partial<Record<N, string | typeof AMBIGUOUS>> = {};
-  if (!header) return out;
+  // Typed as a string, but a header value from an untyped adapter must not crash the request.
+  if (typeof header !== 'string' || !header) return out;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
