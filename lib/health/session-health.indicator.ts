@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ResolvedSessionOptions } from '../session-options.js';
+import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
 import { SessionService } from '../session.service.js';
 
 /** Store health, in the shape `@nestjs/terminus` indicators return. */
@@ -9,19 +11,31 @@ export interface SessionHealth {
 
 /**
  * Reports whether the session store answers. Use it from a health route, or wrap it in a
- * `@nestjs/terminus` `HealthIndicatorService` check.
+ * `@nestjs/terminus` `HealthIndicatorService` check. Never hangs: a store that does not answer
+ * within twice `redis.commandTimeout` is reported down (probes have short deadlines too).
  * @publicApi
  */
 @Injectable()
 export class SessionHealthIndicator {
-  constructor(private readonly sessions: SessionService) {}
+  constructor(
+    private readonly sessions: SessionService,
+    @Inject(SESSION_RESOLVED_OPTIONS) private readonly options: ResolvedSessionOptions,
+  ) {}
 
   async check(): Promise<SessionHealth> {
+    const store = this.sessions.storeKind;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), 2 * this.options.redis.commandTimeout);
+    });
     try {
-      await this.sessions.ping();
-      return { status: 'up', store: this.sessions.storeKind };
+      // A custom repository may not bound its own ping; the Redis one answers well before this.
+      const outcome = await Promise.race([this.sessions.ping().then(() => 'up' as const), deadline]);
+      return { status: outcome === 'up' ? 'up' : 'down', store };
     } catch {
-      return { status: 'down', store: this.sessions.storeKind };
+      return { status: 'down', store };
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

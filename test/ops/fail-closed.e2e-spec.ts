@@ -1,0 +1,152 @@
+/**
+ * Issue 5 §3 (S-60..S-63): the sample, wired from REDIS_URL exactly as in production
+ * (disableOfflineQueue, reconnect strategy, connect not awaited), on a real appendonly
+ * redis-server that the test kills, restarts, freezes (SIGSTOP) and thaws. Authenticated requests
+ * answer 503 + Retry-After within a bounded time, never 200 or 500; /health says so; the app
+ * recovers by itself; nothing ever falls back to the memory store.
+ */
+import request from 'supertest';
+import { SessionRepository } from '../../lib/index.js';
+import { ALICE, BOB } from '../utils/http.js';
+import { startRedis, type RedisProcess } from '../utils/redis.js';
+import { type RunningSample, startSample } from '../utils/sample-app.js';
+import { timedGet, until } from './ops-helpers.js';
+
+const BOUND_MS = 1500; // commandTimeout (1000 ms default) plus slack for a loaded CI machine
+
+interface Closable {
+  isOpen: boolean;
+  disconnect(): Promise<void>;
+}
+
+/** Starts the sample with its own REDIS_URL wiring (sample/session.config.ts), not a test store. */
+async function sampleFromEnv(url: string): Promise<{ sample: RunningSample; client: Closable }> {
+  const saved = { url: process.env.REDIS_URL, cluster: process.env.REDIS_CLUSTER_NODES };
+  process.env.REDIS_URL = url;
+  delete process.env.REDIS_CLUSTER_NODES;
+  try {
+    const sample = await startSample();
+    // The sample owns its client; reach it through the repository so the test can close it.
+    const client = (sample.app.get(SessionRepository as never) as unknown as { client: Closable }).client;
+    return { sample, client };
+  } finally {
+    if (saved.url === undefined) delete process.env.REDIS_URL;
+    else process.env.REDIS_URL = saved.url;
+    if (saved.cluster !== undefined) process.env.REDIS_CLUSTER_NODES = saved.cluster;
+  }
+}
+
+function login(url: string, user = ALICE) {
+  return request(url).post('/auth/login').set('X-Auth-Transport', 'header').send(user);
+}
+
+function expectFailClosed(r: { status: number; ms: number; retryAfter: string | null }) {
+  expect({ status: r.status, fast: r.ms < BOUND_MS }).toEqual({ status: 503, fast: true });
+  expect(Number(r.retryAfter)).toBeGreaterThan(0);
+}
+
+describe('fail closed on a real redis-server (sample wired from REDIS_URL)', () => {
+  let redis: RedisProcess;
+  let sample: RunningSample;
+  let client: Closable;
+  const extra: { sample: RunningSample; client: Closable }[] = [];
+  let tokens: { accessToken: string; refreshToken: string };
+  const me = (base = sample.url, token = tokens.accessToken) => timedGet(`${base}/me`, { authorization: `Bearer ${token}` });
+
+  const thaw = () => {
+    try {
+      if (redis?.pid) process.kill(redis.pid, 'SIGCONT');
+    } catch {
+      // already exited
+    }
+  };
+
+  beforeAll(async () => {
+    redis = await startRedis({ appendonly: true });
+    ({ sample, client } = await sampleFromEnv(redis.url));
+    await until('the sample to reach Redis', async () => (await timedGet(`${sample.url}/health`)).status === 200);
+  });
+
+  afterAll(async () => {
+    thaw(); // never leave a frozen server behind
+    for (const s of [{ sample, client }, ...extra]) {
+      await s.sample?.close();
+      if (s.client?.isOpen) await s.client.disconnect().catch(() => undefined);
+    }
+    await redis?.stop();
+  });
+
+  it('uses the Redis repository and serves sessions while Redis is up', async () => {
+    expect(sample.app.get<{ kind: string }>(SessionRepository as never).kind).toBe('redis');
+    const res = await login(sample.url).expect(200);
+    tokens = res.body;
+    expect((await me()).status).toBe(200);
+    const health = await request(sample.url).get('/health').expect(200);
+    expect(health.body).toEqual({ status: 'ok', store: 'redis' });
+  });
+
+  it('Redis killed: 503 with Retry-After within the bound, never 200 or 500, and /health is 503', async () => {
+    await redis.kill();
+
+    for (let i = 0; i < 10; i++) expectFailClosed(await me());
+    const burst = await Promise.all(Array.from({ length: 20 }, () => me()));
+    burst.forEach(expectFailClosed);
+
+    // Every store-backed route fails closed: refresh must not log the user out (401), login must not
+    // quietly create a session in memory (200).
+    const refresh = await request(sample.url).post('/auth/refresh').send({ refreshToken: tokens.refreshToken });
+    expect(refresh.status).toBe(503);
+    expect(refresh.headers['retry-after']).toBeDefined();
+    expect((await login(sample.url, BOB)).status).toBe(503);
+    expect((await request(sample.url).post('/auth/logout').set('Authorization', `Bearer ${tokens.accessToken}`)).status).toBe(503);
+
+    const health = await request(sample.url).get('/health');
+    expect(health.status).toBe(503);
+    expect(health.body).toEqual({ status: 'unavailable', store: 'redis' });
+    // The process itself is fine: a route without sessions still answers.
+    await request(sample.url).get('/').expect(200);
+  });
+
+  it('Redis restarted: the app recovers by itself and the session survived (appendonly)', async () => {
+    await redis.restart();
+    await until('/me to answer 200 with the old token', async () => (await me()).status === 200);
+    await request(sample.url).get('/health').expect(200);
+    const refreshed = await request(sample.url).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+    tokens = refreshed.body;
+    expect((await me()).status).toBe(200);
+  });
+
+  it('hung Redis (SIGSTOP): 503 within about commandTimeout; SIGCONT: recovers', async () => {
+    process.kill(redis.pid, 'SIGSTOP');
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await me();
+        expectFailClosed(r);
+        expect(r.ms).toBeGreaterThanOrEqual(900); // it waited for the command timeout, then gave up
+      }
+      const burst = await Promise.all(Array.from({ length: 10 }, () => me()));
+      burst.forEach(expectFailClosed);
+      const health = await timedGet(`${sample.url}/health`);
+      expect({ status: health.status, fast: health.ms < BOUND_MS }).toEqual({ status: 503, fast: true });
+    } finally {
+      thaw();
+    }
+    await until('/me to answer 200 after SIGCONT', async () => (await me()).status === 200);
+    await request(sample.url).get('/health').expect(200);
+  });
+
+  it('boots while Redis is down, answers 503 (never a memory session), and connects once Redis is back', async () => {
+    await redis.kill();
+    const b = await sampleFromEnv(redis.url);
+    extra.push(b);
+    expect(b.sample.app.get<{ kind: string }>(SessionRepository as never).kind).toBe('redis');
+    expect((await request(b.sample.url).get('/health')).status).toBe(503);
+    expect((await login(b.sample.url)).status).toBe(503);
+    expectFailClosed(await me(b.sample.url));
+
+    await redis.restart();
+    await until('the late-started sample to reach Redis', async () => (await me(b.sample.url)).status === 200);
+    await request(b.sample.url).get('/health').expect(200);
+    expect((await login(b.sample.url)).status).toBe(200);
+  });
+});
