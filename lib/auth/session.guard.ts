@@ -69,7 +69,7 @@ export class SessionGuard implements CanActivate {
   }
 
   protected checkCsrf(req: HttpRequestLike, principal: SessionPrincipal): void {
-    this.http.assertSameOrigin(req);
+    this.http.assertSameOrigin(req, { userId: principal.userId, sessionId: principal.id });
     if (this.http.csrfEnabled) this.http.assertCsrfToken(req, principal.id, principal.userId);
   }
 }

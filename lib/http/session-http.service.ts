@@ -234,14 +234,14 @@ export class SessionHttpService implements OnModuleInit {
    * Fetch-metadata and Origin check (OWASP CSRF cheat sheet). A request with neither header
    * (a non-browser client) passes here and still needs the CSRF token.
    */
-  assertSameOrigin(req: HttpRequestLike): void {
+  assertSameOrigin(req: HttpRequestLike, who: { userId?: string; sessionId?: string } = {}): void {
     const site = header(req, 'sec-fetch-site');
     const origin = header(req, 'origin');
     let ok: boolean;
     if (origin === undefined) ok = site !== 'cross-site' && site !== 'same-site';
     else ok = site !== 'cross-site' && this.originAllowed(req, origin);
     if (!ok) {
-      this.events.emit('csrf_fail', { ip: clientIp(req), reason: 'origin' });
+      this.events.emit('csrf_fail', { ...who, ip: clientIp(req), reason: 'origin' });
       throw new ForbiddenException('Cross-origin request refused (CSRF protection)');
     }
   }
