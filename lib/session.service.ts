@@ -37,6 +37,11 @@ export interface IssuedTokens {
 const MAX_DATA_BYTES = 1024;
 const MAX_ROLES = 32;
 
+/** Audit-event address: callers may pass a function so the request path never computes it. */
+function resolveIp(ip: string | (() => string) | undefined): string | undefined {
+  return typeof ip === 'function' ? ip() : ip;
+}
+
 /**
  * The session core, free of HTTP: create, authenticate, refresh, revoke, list.
  * @publicApi
@@ -116,9 +121,10 @@ export class SessionService {
   /**
    * Verifies an access token and checks its session in the store (one round trip, which also
    * slides the idle timeout when due). Throws `SessionUnauthorizedError` or
-   * `SessionStoreUnavailableError`.
+   * `SessionStoreUnavailableError`. `ip` (for audit events) may be a function, called only
+   * when an event needs it.
    */
-  async authenticate(token: unknown, transport: 'cookie' | 'bearer', ip?: string): Promise<SessionPrincipal> {
+  async authenticate(token: unknown, transport: 'cookie' | 'bearer', ip?: string | (() => string)): Promise<SessionPrincipal> {
     const now = this.options.clock();
     let claims: AccessClaims;
     try {
@@ -126,11 +132,11 @@ export class SessionService {
     } catch (err) {
       throw this.invalid(err, ip);
     }
-    return this.authenticateClaims(claims, transport, now, ip);
+    return await this.authenticateClaims(claims, transport, now, ip);
   }
 
   /** The store half of `authenticate`, for callers (Passport) that verified the signature already. */
-  async authenticateVerified(payload: unknown, transport: 'cookie' | 'bearer', ip?: string): Promise<SessionPrincipal> {
+  async authenticateVerified(payload: unknown, transport: 'cookie' | 'bearer', ip?: string | (() => string)): Promise<SessionPrincipal> {
     const now = this.options.clock();
     let claims: AccessClaims;
     try {
@@ -138,14 +144,14 @@ export class SessionService {
     } catch (err) {
       throw this.invalid(err, ip);
     }
-    return this.authenticateClaims(claims, transport, now, ip);
+    return await this.authenticateClaims(claims, transport, now, ip);
   }
 
   private async authenticateClaims(
     claims: AccessClaims,
     transport: 'cookie' | 'bearer',
     now: number,
-    ip: string | undefined,
+    lazyIp: string | (() => string) | undefined,
   ): Promise<SessionPrincipal> {
     const result = await this.repository.validate(
       claims.sub,
@@ -155,6 +161,7 @@ export class SessionService {
       this.options.touchIntervalMs,
     );
     if (result.status !== 'ok') {
+      const ip = resolveIp(lazyIp);
       if (result.status === 'expired') {
         this.events.emit('session_expired', { userId: claims.sub, sessionId: claims.sid, ip });
       } else {
@@ -172,9 +179,9 @@ export class SessionService {
     };
   }
 
-  private invalid(err: unknown, ip: string | undefined): Error {
+  private invalid(err: unknown, ip: string | (() => string) | undefined): Error {
     if (!(err instanceof InvalidTokenError)) return err as Error;
-    this.events.emit('authn_token_invalid', { ip, reason: err.reason });
+    this.events.emit('authn_token_invalid', { ip: resolveIp(ip), reason: err.reason });
     return new SessionUnauthorizedError(err.reason);
   }
 

@@ -1,6 +1,5 @@
-import { applyDecorators, SetMetadata, UseGuards, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
 import { SessionGuard } from '../auth/session.guard.js';
-import { SessionInterceptor } from '../interceptors/session.interceptor.js';
 import { AUTHENTICATED_KEY } from '../session.constants.js';
 
 /** Options of `@Authenticated()`. */
@@ -18,7 +17,8 @@ export interface AuthenticatedOptions {
 export function Authenticated(options: AuthenticatedOptions = {}) {
   return applyDecorators(
     SetMetadata(AUTHENTICATED_KEY, options),
+    // SessionGuard also sets the response headers (SessionInterceptor's job before): no
+    // interceptor, so Nest skips its rxjs pipeline, about a tenth of a GET /me in the bench.
     UseGuards(SessionGuard),
-    UseInterceptors(SessionInterceptor),
   );
 }

@@ -7,6 +7,8 @@ import { SESSION_REQUEST_KEY } from '../session.internal-constants.js';
 /**
  * Response side of authenticated routes: no caching of personal answers, `nosniff`, and (when
  * `silentRenewal` is set) a fresh access cookie for cookie clients whose token nears expiry.
+ * `SessionGuard` now does this itself (cheaper than an interceptor); this class stays for apps
+ * that register it (`APP_INTERCEPTOR`) and does nothing a second time for the same response.
  * @publicApi
  */
 @Injectable()

@@ -1,0 +1,196 @@
+/** Memory per session, req/s with many live sessions, and a cleanup tick under load. */
+import { randomBytes } from 'node:crypto';
+import { RedisSessionRepository } from '../../dist/lib/index.js';
+import { bearer, checkMe, meSpecs } from './peers.mjs';
+import { progress } from './harness.mjs';
+
+/** A typical desktop browser's User-Agent (what the login path stores, capped at 200 chars). */
+export const USER_AGENT =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+/** A mobile app's User-Agent: short enough (≤ 64 bytes) for Redis to keep the hash a compact listpack. */
+export const SHORT_USER_AGENT = 'ExampleApp/3.2.1 (iPhone; iOS 17.4.1; Scale/3.00)';
+const DAY = 86_400_000;
+
+async function usedMemory(redis) {
+  const m = /used_memory:(\d+)/.exec(await redis.info('memory'));
+  return Number(m[1]);
+}
+
+/** Deletes every key under `prefix` (SCAN + UNLINK); only the bench's own keys. */
+export async function deleteKeys(redis, prefix) {
+  let cursor = 0;
+  let n = 0;
+  do {
+    const page = await redis.scan(cursor, { MATCH: `${prefix}*`, COUNT: 5000 });
+    cursor = Number(page.cursor);
+    if (page.keys.length) n += await redis.unlink(page.keys);
+  } while (cursor !== 0);
+  return n;
+}
+
+async function pool(total, concurrency, task) {
+  let next = 0;
+  const worker = async () => {
+    while (next < total) await task(next++);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/** Creates `total` sessions through RedisSessionRepository.create, `perUser` per user. */
+export async function createSessions(redis, keyPrefix, total, perUser, tag = 'm', userAgent = USER_AGENT) {
+  const repo = new RedisSessionRepository(redis, { cluster: false, keyPrefix, commandTimeout: 5000 });
+  const now = Date.now();
+  const ids = [];
+  await pool(total, 256, async (i) => {
+    const id = randomBytes(16).toString('base64url');
+    const userId = `${tag}user-${Math.floor(i / perUser)}`;
+    ids[i] = { userId, id };
+    await repo.create({
+      id,
+      userId,
+      roles: ['user'],
+      userAgent,
+      ip: '203.0.113.7',
+      data: undefined,
+      now,
+      idleTimeoutMs: 1800_000,
+      absoluteExpiresAt: now + 7 * DAY,
+      refreshHash: randomBytes(16).toString('base64url'),
+      refreshIssuedAt: Math.floor(now / 1000),
+    });
+  });
+  return ids;
+}
+
+/** Bytes per session, from used_memory and from MEMORY USAGE of the hash and its index. */
+export async function memoryScenario({ redis, total }) {
+  const out = {};
+  for (const [perUser, userAgent] of [[1, USER_AGENT], [10, USER_AGENT], [1, SHORT_USER_AGENT]]) {
+    // As long as the default `sess:` prefix, so key names weigh what they weigh in production.
+    const keyPrefix = `s${randomBytes(2).toString('hex').slice(0, 3)}:`;
+    try {
+      out[`perUser${perUser}${userAgent === USER_AGENT ? '' : '-shortUA'}`] = await measureMemory(redis, keyPrefix, total, perUser, userAgent);
+    } finally {
+      await deleteKeys(redis, keyPrefix);
+    }
+  }
+  return out;
+}
+
+async function measureMemory(redis, keyPrefix, total, perUser, userAgent) {
+  await redis.sendCommand(['MEMORY', 'PURGE']).catch(() => undefined);
+  const before = await usedMemory(redis);
+  const started = Date.now();
+  const ids = await createSessions(redis, keyPrefix, total, perUser, 'm', userAgent);
+  const seconds = (Date.now() - started) / 1000;
+  const after = await usedMemory(redis);
+  // MEMORY USAGE over a sample: session hash, plus its share of the user's index.
+  let hashBytes = 0;
+  let indexBytes = 0;
+  const sample = Math.min(1000, total);
+  const step = Math.max(1, Math.floor(total / sample));
+  let counted = 0;
+  for (let i = 0; i < total && counted < sample; i += step, counted++) {
+    const { userId, id } = ids[i];
+    const h = await redis.sendCommand(['MEMORY', 'USAGE', `${keyPrefix}{${userId}}:s:${id}`, 'SAMPLES', '0']);
+    const x = await redis.sendCommand(['MEMORY', 'USAGE', `${keyPrefix}{${userId}}:x`, 'SAMPLES', '0']);
+    if (h === null || x === null) throw new Error(`MEMORY USAGE found no key for session ${i}; has the key layout changed?`);
+    hashBytes += Number(h);
+    indexBytes += Number(x) / perUser;
+  }
+  const first = `${keyPrefix}{${ids[0].userId}}:s:${ids[0].id}`;
+  const fields = await redis.hGetAll(first);
+  const m = {
+    sessions: total,
+    perUser,
+    userAgentBytes: Buffer.byteLength(userAgent),
+    createSeconds: seconds,
+    createPerSecond: total / seconds,
+    usedMemoryDelta: after - before,
+    bytesPerSession: (after - before) / total,
+    memoryUsageHash: hashBytes / counted,
+    memoryUsageIndexShare: indexBytes / counted,
+    keyPrefix,
+    hashEncoding: await redis.sendCommand(['OBJECT', 'ENCODING', first]),
+    fieldNames: Object.keys(fields),
+    fieldBytes: Object.entries(fields).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0),
+  };
+  progress(
+    `memory: ${total} sessions, ${perUser}/user, ${m.userAgentBytes}-byte User-Agent: ${m.bytesPerSession.toFixed(0)} B/session (used_memory), ` +
+      `${m.memoryUsageHash.toFixed(0)} + ${m.memoryUsageIndexShare.toFixed(0)} B (MEMORY USAGE hash + index share), ${m.hashEncoding}`,
+  );
+  return m;
+}
+
+/** GET /me (module, bearer, one session for all connections) with 1 vs `total` live sessions. */
+export async function scalingScenario({ ctx, total }) {
+  const runs = [];
+  const keyPrefix = `${ctx.prefix}sess:`;
+  for (let round = 1; round <= 2; round++) {
+    for (const live of [1, total]) {
+      await deleteKeys(ctx.redis, keyPrefix); // only this scenario's sessions are live
+      if (live > 1) {
+        progress(`scaling: creating ${total} live sessions`);
+        await createSessions(ctx.redis, keyPrefix, total, 1, 'scale');
+      }
+      let dbsize;
+      const r = await ctx.measure({
+        name: `scaling-${live}`,
+        server: 'module',
+        round,
+        prepare: async (url) => {
+          const specs = await meSpecs(url, 1, bearer({ 'x-auth-transport': 'header' }));
+          await checkMe(url, specs);
+          dbsize = await ctx.redis.dbSize();
+          return { mode: 'static', specs };
+        },
+      });
+      runs.push({ round, live, dbsize, ...r });
+    }
+  }
+  await deleteKeys(ctx.redis, keyPrefix);
+  return runs;
+}
+
+/**
+ * p99 of GET /me before and during one cleanup tick over `total` expired index entries.
+ * Fixture: `total` users whose index holds one expired entry and one live one (the index key
+ * itself lives on, as it does while a user has a live session).
+ */
+export async function cleanupScenario({ ctx, total }) {
+  const keyPrefix = `${ctx.prefix}sess:`;
+  const now = Date.now();
+  progress(`cleanup: writing ${total} indexes with one expired entry each`);
+  for (let start = 0; start < total; start += 5000) {
+    const batch = [];
+    for (let i = start; i < Math.min(total, start + 5000); i++) {
+      const key = `${keyPrefix}{cuser-${i}}:x`;
+      batch.push(ctx.redis.zAdd(key, [
+        { score: now - 60_000, value: randomBytes(16).toString('base64url') },
+        { score: now + 1800_000, value: randomBytes(16).toString('base64url') },
+      ]));
+      batch.push(ctx.redis.pExpireAt(key, now + 1800_000));
+    }
+    await Promise.all(batch);
+  }
+  const runs = [];
+  for (const during of [false, true]) {
+    const r = await ctx.measure({
+      name: during ? 'cleanup-during' : 'cleanup-before',
+      server: 'module',
+      round: 1,
+      env: { BENCH_ADMIN: '1' },
+      recordLatencies: true,
+      cleanupAtMs: during ? 1000 : undefined,
+      prepare: async (url, count) => {
+        const specs = await meSpecs(url, count, bearer({ 'x-auth-transport': 'header' }));
+        await checkMe(url, specs);
+        return { mode: 'static', specs };
+      },
+    });
+    runs.push({ during, ...r });
+  }
+  const left = await ctx.redis.zCard(`${keyPrefix}{cuser-0}:x`);
+  await deleteKeys(ctx.redis, `${keyPrefix}{cuser-`);
+  return { total, runs, entriesLeftInFirstIndex: left };
+}
