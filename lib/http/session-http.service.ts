@@ -46,8 +46,6 @@ const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 @Injectable()
 export class SessionHttpService implements OnModuleInit {
   private readonly logger = new Logger('SessionModule');
-  /** Responses already given the authenticated-answer headers. */
-  private readonly decorated = new WeakSet<object>();
 
   constructor(
     @Inject(SESSION_RESOLVED_OPTIONS) private readonly options: ResolvedSessionOptions,
@@ -163,14 +161,10 @@ export class SessionHttpService implements OnModuleInit {
   }
 
   /**
-   * Headers for authenticated answers, and silent renewal of a nearly expired access cookie.
-   * Once per response: `SessionGuard` calls it, and a `SessionInterceptor` an app still
-   * registers must not renew the cookie a second time.
+   * `nosniff` for authenticated answers (the guard has already set `no-store`), and silent renewal
+   * of a nearly expired access cookie. Called once per request, by `SessionGuard`.
    */
   decorateAuthenticatedResponse(res: unknown, principal: SessionPrincipal): void {
-    if (this.decorated.has(res as object)) return;
-    this.decorated.add(res as object);
-    setHeader(res, 'Cache-Control', 'no-store');
     setHeader(res, 'X-Content-Type-Options', 'nosniff');
     const renewal = this.options.silentRenewal;
     if (renewal > 0 && principal.transport === 'cookie' && principal.tokenExpiresAt * 1000 - this.options.clock() < renewal * 1000) {

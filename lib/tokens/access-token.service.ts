@@ -25,8 +25,6 @@ export class AccessTokenService {
   /** Canonical header segment → verifier for that key. */
   private readonly verifiers = new Map<string, JwtService>();
   private readonly keysByHeader = new Map<string, KeyObject>();
-  /** HS256 only: canonical header segment → HMAC key, for the fast `verify` path. */
-  private readonly hmacKeys = new Map<string, KeyObject>();
 
   constructor(@Inject(SESSION_RESOLVED_OPTIONS) private readonly options: ResolvedSessionOptions) {
     const { algorithm, kid, signKey, verifyKey, issuer, audience, previousKeys } = options.access;
@@ -45,14 +43,14 @@ export class AccessTokenService {
       signOptions: { algorithm, header: header as never, ...claimOptions },
       verifyOptions,
     });
-    this.verifiers.set(encodeHeader(header), this.signer);
-    this.keysByHeader.set(encodeHeader(header), verifyKey);
+    const segment = encodeHeader(header);
+    this.verifiers.set(segment, this.signer);
+    this.keysByHeader.set(segment, verifyKey);
     for (const [oldKid, key] of previousKeys) {
       const segment = encodeHeader({ alg: algorithm, typ: ACCESS_HEADER_TYP, kid: oldKid });
       this.verifiers.set(segment, new JwtService({ ...keyOpts(key, key), verifyOptions }));
       this.keysByHeader.set(segment, key);
     }
-    if (algorithm === 'HS256') for (const [segment, key] of this.keysByHeader) this.hmacKeys.set(segment, key);
   }
 
   get algorithm(): string {
@@ -79,8 +77,11 @@ export class AccessTokenService {
   /** Verifies signature first, then every claim; throws `InvalidTokenError`. `now` in ms. */
   verify(token: unknown, now: number): AccessClaims {
     const segment = headerSegment(token);
-    const hmacKey = this.hmacKeys.get(segment);
-    if (hmacKey) return this.checkClaims(this.verifyHs256(token as string, hmacKey, now), now);
+    if (this.options.access.algorithm === 'HS256') {
+      const key = this.keysByHeader.get(segment);
+      if (!key) throw new InvalidTokenError('header');
+      return this.checkClaims(this.verifyHs256(token as string, key, now), now);
+    }
     const verifier = this.verifiers.get(segment);
     if (!verifier) throw new InvalidTokenError('header');
     let payload: unknown;
