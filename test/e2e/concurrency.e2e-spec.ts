@@ -5,7 +5,7 @@
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { ALICE, CookieClient } from '../utils/http.js';
-import { setCookie } from './helpers/cookies.js';
+import { setCookie } from '../utils/set-cookie.js';
 import { E2eHarness, STORES } from './helpers/store-matrix.js';
 import { jwtPayload } from './helpers/tokens.js';
 

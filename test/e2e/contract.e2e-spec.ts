@@ -6,7 +6,7 @@ import request from 'supertest';
 import type { Response } from 'supertest';
 import { ADMIN, ALICE, BOB, CookieClient, loginHeader } from '../utils/http.js';
 import type { RunningSample } from '../utils/sample-app.js';
-import { parseSetCookies, setCookie } from './helpers/cookies.js';
+import { parseSetCookies, setCookie } from '../utils/set-cookie.js';
 import { E2eHarness, STORES } from './helpers/store-matrix.js';
 import { expIso, jwtPayload } from './helpers/tokens.js';
 
@@ -63,12 +63,12 @@ describe.each(STORES)('HTTP contract on the $name store', (store) => {
     it('sets the access cookie as __Host-session: Path=/, HttpOnly, Secure, SameSite=Lax, no Domain, Max-Age ≤ access TTL', async () => {
       const res = await request(url).post('/auth/login').send(ALICE).expect(200);
       const c = setCookie(res, '__Host-session');
-      expect(c.attributes.get('path')).toBe('/');
-      expect(c.attributes.get('httponly')).toBe(true);
-      expect(c.attributes.get('secure')).toBe(true);
-      expect(c.attributes.get('samesite')).toBe('Lax');
-      expect(c.attributes.has('domain')).toBe(false);
-      const maxAge = Number(c.attributes.get('max-age'));
+      expect(c.attrs.path).toBe('/');
+      expect(c.attrs.httponly).toBe(true);
+      expect(c.attrs.secure).toBe(true);
+      expect(c.attrs.samesite).toBe('Lax');
+      expect(c.attrs).not.toHaveProperty('domain');
+      const maxAge = Number(c.attrs['max-age']);
       expect(maxAge).toBeGreaterThan(0);
       expect(maxAge).toBeLessThanOrEqual(ACCESS_TTL);
       // Never outlives the token it carries (S-34).
@@ -78,12 +78,12 @@ describe.each(STORES)('HTTP contract on the $name store', (store) => {
     it('sets the refresh cookie as __Secure-refresh: Path=/auth/refresh, HttpOnly, Secure, SameSite=Strict, Max-Age ≤ absolute timeout', async () => {
       const res = await request(url).post('/auth/login').send(ALICE).expect(200);
       const c = setCookie(res, '__Secure-refresh');
-      expect(c.attributes.get('path')).toBe('/auth/refresh');
-      expect(c.attributes.get('httponly')).toBe(true);
-      expect(c.attributes.get('secure')).toBe(true);
-      expect(c.attributes.get('samesite')).toBe('Strict');
-      expect(c.attributes.has('domain')).toBe(false);
-      const maxAge = Number(c.attributes.get('max-age'));
+      expect(c.attrs.path).toBe('/auth/refresh');
+      expect(c.attrs.httponly).toBe(true);
+      expect(c.attrs.secure).toBe(true);
+      expect(c.attrs.samesite).toBe('Strict');
+      expect(c.attrs).not.toHaveProperty('domain');
+      const maxAge = Number(c.attrs['max-age']);
       expect(maxAge).toBeGreaterThan(ABSOLUTE_TIMEOUT - 60);
       expect(maxAge).toBeLessThanOrEqual(ABSOLUTE_TIMEOUT);
     });
@@ -189,7 +189,7 @@ describe.each(STORES)('HTTP contract on the $name store', (store) => {
       const refresh = setCookie(res, '__Secure-refresh');
       expect(access).not.toBe(before.access);
       expect(refresh.value).not.toBe(before.refresh);
-      expect(refresh.attributes.get('path')).toBe('/auth/refresh');
+      expect(refresh.attrs.path).toBe('/auth/refresh');
       expect(res.body.accessTokenExpiresAt).toBe(expIso(access));
       expect(JSON.stringify(res.body)).not.toContain(access);
     });
@@ -285,6 +285,6 @@ describe.each(STORES)('HTTP contract on the $name store', (store) => {
     const res = await client.login(ALICE);
     const all = [...parseSetCookies(res), ...parseSetCookies(await client.post('/auth/logout'))];
     expect(all.length).toBe(4);
-    for (const c of all) expect(c.attributes.has('domain')).toBe(false);
+    for (const c of all) expect(c.attrs).not.toHaveProperty('domain');
   });
 });

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { SessionService } from '../../lib/index.js';
 import { ALICE, BOB, CookieClient, loginHeader } from '../utils/http.js';
 import { type RunningSample, TestClock } from '../utils/sample-app.js';
-import { setCookie } from './helpers/cookies.js';
+import { setCookie } from '../utils/set-cookie.js';
 import { E2eHarness, STORES } from './helpers/store-matrix.js';
 import { jwtPayload, tamperSignature, unknownSessionId } from './helpers/tokens.js';
 
@@ -142,11 +142,11 @@ describe.each(STORES)('token lifecycle on the $name store', (store) => {
       const access = setCookie(res, '__Host-session');
       const refreshCookie = setCookie(res, '__Secure-refresh');
       expect(access.value).toBe('');
-      expect(access.attributes.get('max-age')).toBe('0');
-      expect(access.attributes.get('path')).toBe('/');
+      expect(access.attrs['max-age']).toBe('0');
+      expect(access.attrs.path).toBe('/');
       expect(refreshCookie.value).toBe('');
-      expect(refreshCookie.attributes.get('max-age')).toBe('0');
-      expect(refreshCookie.attributes.get('path')).toBe('/auth/refresh');
+      expect(refreshCookie.attrs['max-age']).toBe('0');
+      expect(refreshCookie.attrs.path).toBe('/auth/refresh');
 
       // A client that ignores the clearing gets nothing from the old cookies.
       expect((await client.get('/me')).status).toBe(401);

@@ -5,7 +5,7 @@
 import request from 'supertest';
 import { ALICE, CookieClient } from '../utils/http.js';
 import { TestClock } from '../utils/sample-app.js';
-import { setCookie } from './helpers/cookies.js';
+import { setCookie } from '../utils/set-cookie.js';
 import { E2eHarness, STORES } from './helpers/store-matrix.js';
 import { jwtPayload } from './helpers/tokens.js';
 
@@ -172,7 +172,7 @@ describe.each(STORES)('timeouts on the $name store', (store) => {
       const res = await client.refreshTokens();
       expect({ at: elapsed(), status: res.status }).toEqual({ at: elapsed(), status: 200 });
       // The refresh cookie never outlives the absolute deadline (S-34).
-      const maxAge = Number(setCookie(res, '__Secure-refresh').attributes.get('max-age'));
+      const maxAge = Number(setCookie(res, '__Secure-refresh').attrs['max-age']);
       expect(maxAge).toBeLessThanOrEqual(ABSOLUTE - elapsed());
       expect(maxAge).toBeGreaterThanOrEqual(ABSOLUTE - elapsed() - 1);
       expect((await client.get('/me')).status).toBe(200);

@@ -7,10 +7,10 @@ import request from 'supertest';
 import { SessionConfigError } from '../../lib/index.js';
 import { ALICE, BOB, CookieClient } from '../utils/http.js';
 import { type RunningSample, startSample } from '../utils/sample-app.js';
+import { parseSetCookies, type SetCookie, setCookie } from '../utils/set-cookie.js';
 import { payloadOf } from './support/forge.js';
 import { CollectingLogger } from './support/logs.js';
 import { rawRequest } from './support/raw-http.js';
-import { attributesBesidesMaxAge, cookieNamed, parseSetCookieLines } from './support/set-cookie.js';
 
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
 const INSECURE_WARNING = /cookies\.secure is false/;
@@ -22,6 +22,12 @@ async function start(...args: Parameters<typeof startSample>): Promise<RunningSa
   const s = await startSample(...args);
   started.push(s);
   return s;
+}
+
+/** Attributes without Max-Age (which differs between setting and clearing). */
+function attributesBesidesMaxAge(c: SetCookie): Record<string, string | true> {
+  const { 'max-age': _maxAge, ...rest } = c.attrs;
+  return rest;
 }
 
 async function loggedIn(url: string, user = ALICE, names?: [string, string]): Promise<CookieClient> {
@@ -41,14 +47,14 @@ describe('secure defaults', () => {
 
   it('access cookie: __Host-session; Path=/; Secure; HttpOnly; SameSite=Lax; no Domain (S-32)', async () => {
     const res = await request(url).post('/auth/login').send(ALICE).expect(200);
-    const access = cookieNamed(res, '__Host-session');
+    const access = setCookie(res, '__Host-session');
     expect(access.attrs).toMatchObject({ path: '/', secure: true, httponly: true, samesite: 'Lax' });
     expect(access.attrs).not.toHaveProperty('domain');
   });
 
   it('refresh cookie: __Secure-refresh; Path=/auth/refresh; Secure; HttpOnly; SameSite=Strict', async () => {
     const res = await request(url).post('/auth/login').send(ALICE).expect(200);
-    const refresh = cookieNamed(res, '__Secure-refresh');
+    const refresh = setCookie(res, '__Secure-refresh');
     expect(refresh.attrs).toMatchObject({ path: '/auth/refresh', secure: true, httponly: true, samesite: 'Strict' });
     expect(refresh.attrs).not.toHaveProperty('domain');
   });
@@ -62,13 +68,13 @@ describe('secure defaults', () => {
     for (const res of [await request(url).post('/auth/login').send(ALICE), await c.refreshTokens()]) {
       expect(res.status).toBe(200);
       const now = Date.now() / 1000;
-      for (const cookie of parseSetCookieLines(res)) {
+      for (const cookie of parseSetCookies(res)) {
         expect(Buffer.byteLength(cookie.raw)).toBeLessThan(4096);
         const maxAge = Number(cookie.attrs['max-age']);
         expect(maxAge).toBeGreaterThan(0);
         expect(maxAge).toBeLessThanOrEqual(Number(payloadOf(cookie.value).exp) - now + 1);
       }
-      expect(Number(cookieNamed(res, '__Secure-refresh').attrs['max-age'])).toBeLessThanOrEqual(ABSOLUTE);
+      expect(Number(setCookie(res, '__Secure-refresh').attrs['max-age'])).toBeLessThanOrEqual(ABSOLUTE);
     }
   });
 
@@ -172,15 +178,15 @@ describe('plain-HTTP development mode (COOKIE_SECURE=false, S-36)', () => {
 
   it('names session / refresh, no Secure, no prefixes; HttpOnly and SameSite kept', async () => {
     const res = await request(url).post('/auth/login').send(ALICE).expect(200);
-    const names = parseSetCookieLines(res).map((c) => c.name).sort();
+    const names = parseSetCookies(res).map((c) => c.name).sort();
     expect(names).toEqual(['refresh', 'session']);
-    for (const c of parseSetCookieLines(res)) {
+    for (const c of parseSetCookies(res)) {
       expect(c.attrs).not.toHaveProperty('secure');
       expect(c.attrs.httponly).toBe(true);
       expect(c.name.startsWith('__')).toBe(false);
     }
-    expect(cookieNamed(res, 'session').attrs).toMatchObject({ samesite: 'Lax', path: '/' });
-    expect(cookieNamed(res, 'refresh').attrs).toMatchObject({ samesite: 'Strict', path: '/auth/refresh' });
+    expect(setCookie(res, 'session').attrs).toMatchObject({ samesite: 'Lax', path: '/' });
+    expect(setCookie(res, 'refresh').attrs).toMatchObject({ samesite: 'Strict', path: '/auth/refresh' });
   });
 
   it('the whole cookie flow works with those names', async () => {
@@ -227,7 +233,7 @@ describe('startup errors for cookie settings browsers reject', () => {
   it('valid non-default combinations start (Domain with an unprefixed name, SameSite=None with Secure)', async () => {
     const { url } = await start({ cookies: { accessName: 'app-session', domain: 'example.test', accessSameSite: 'None' } });
     const res = await request(url).post('/auth/login').send(ALICE).expect(200);
-    expect(cookieNamed(res, 'app-session').attrs).toMatchObject({ domain: 'example.test', samesite: 'None', secure: true });
+    expect(setCookie(res, 'app-session').attrs).toMatchObject({ domain: 'example.test', samesite: 'None', secure: true });
   });
 });
 
@@ -242,8 +248,8 @@ describe('logout clears cookies with the attributes they were set with (S-28)', 
     const { url } = await start({ cookies });
     const check = (setRes: request.Response, clearRes: request.Response) => {
       for (const name of names) {
-        const set = cookieNamed(setRes, name);
-        const cleared = cookieNamed(clearRes, name);
+        const set = setCookie(setRes, name);
+        const cleared = setCookie(clearRes, name);
         expect(cleared.value).toBe('');
         expect(cleared.attrs['max-age']).toBe('0');
         expect(attributesBesidesMaxAge(cleared)).toEqual(attributesBesidesMaxAge(set));

@@ -1,21 +1,9 @@
 import request from 'supertest';
+import { parseSetCookies, type WithHeaders } from './set-cookie.js';
 
 export const ALICE = { email: 'alice@example.com', password: 'alice-password-123' };
 export const BOB = { email: 'bob@example.com', password: 'bob-password-123' };
 export const ADMIN = { email: 'admin@example.com', password: 'admin-password-123' };
-
-/** Cookie values from a response's Set-Cookie lines, by name (empty values mean cleared). */
-export function setCookies(res: { headers: Record<string, unknown> }): Record<string, string> {
-  const raw = res.headers['set-cookie'];
-  const lines = Array.isArray(raw) ? (raw as string[]) : raw ? [String(raw)] : [];
-  const out: Record<string, string> = {};
-  for (const line of lines) {
-    const [pair] = line.split(';');
-    const eq = pair!.indexOf('=');
-    out[pair!.slice(0, eq)] = pair!.slice(eq + 1);
-  }
-  return out;
-}
 
 /** Header-transport login: returns the tokens. */
 export async function loginHeader(url: string, user = ALICE): Promise<{ accessToken: string; refreshToken: string; accessTokenExpiresAt: string }> {
@@ -42,10 +30,11 @@ export class CookieClient {
     return parts.join('; ');
   }
 
-  absorb(res: { headers: Record<string, unknown>; body: { csrfToken?: string } }): void {
-    const c = setCookies(res);
-    if (this.accessName in c) this.access = c[this.accessName]!;
-    if (this.refreshName in c) this.refresh = c[this.refreshName]!;
+  absorb(res: WithHeaders & { body: { csrfToken?: string } }): void {
+    for (const c of parseSetCookies(res)) {
+      if (c.name === this.accessName) this.access = c.value;
+      if (c.name === this.refreshName) this.refresh = c.value;
+    }
     if (res.body?.csrfToken) this.csrf = res.body.csrfToken;
   }
 
