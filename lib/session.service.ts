@@ -36,6 +36,22 @@ export interface IssuedTokens {
 
 const MAX_DATA_BYTES = 1024;
 const MAX_ROLES = 32;
+/** Redis keeps a hash compact (listpack) only while every value is ≤ 64 bytes; one long User-Agent doubles its size. */
+const MAX_USER_AGENT_BYTES = 64;
+const MAX_IP_BYTES = 64;
+
+/** The longest prefix of `s` that fits in `max` UTF-8 bytes, never splitting a character. */
+function truncateUtf8(s: string, max: number): string {
+  if (s.length <= max && Buffer.byteLength(s) <= max) return s;
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > max) break;
+    out += ch;
+  }
+  return out;
+}
 
 /** Audit-event address: callers may pass a function so the request path never computes it. */
 function resolveIp(ip: string | (() => string) | undefined): string | undefined {
@@ -84,8 +100,8 @@ export class SessionService {
       id: sessionId,
       userId: user.id,
       roles,
-      userAgent: (meta.userAgent ?? '').slice(0, 200),
-      ip: (meta.ip ?? '').slice(0, 64),
+      userAgent: truncateUtf8(meta.userAgent ?? '', MAX_USER_AGENT_BYTES),
+      ip: truncateUtf8(meta.ip ?? '', MAX_IP_BYTES),
       data: meta.data,
       now,
       idleTimeoutMs: this.options.idleTimeoutMs,

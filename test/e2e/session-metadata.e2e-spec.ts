@@ -1,0 +1,79 @@
+/**
+ * What a login stores about the client: the User-Agent is kept to its first 64 UTF-8 bytes (never
+ * splitting a character), so that on Redis the session hash stays a compact listpack.
+ */
+import request from 'supertest';
+import { startRedis, type RedisProcess } from '../utils/redis.js';
+import { type RunningSample, startSample } from '../utils/sample-app.js';
+import { redisTestStore, type TestStore } from '../utils/stores.js';
+import { ALICE } from '../utils/http.js';
+
+const DESKTOP_UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+const PREFIX = 'meta:';
+
+let redis: RedisProcess;
+let store: TestStore;
+let sample: RunningSample;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  store = await redisTestStore(redis.url);
+  sample = await startSample({ store: store.store, redis: { keyPrefix: PREFIX } });
+});
+
+afterAll(async () => {
+  await sample?.close();
+  await store?.close();
+  await redis?.stop();
+});
+
+async function loginWith(userAgent: string): Promise<{ accessToken: string; sessionId: string }> {
+  const res = await request(sample.url)
+    .post('/auth/login')
+    .set('X-Auth-Transport', 'header')
+    .set('User-Agent', userAgent)
+    .send(ALICE)
+    .expect(200);
+  const payload = JSON.parse(Buffer.from(String(res.body.accessToken).split('.')[1], 'base64url').toString());
+  return { accessToken: res.body.accessToken, sessionId: payload.sid };
+}
+
+async function listedUserAgent(login: { accessToken: string; sessionId: string }): Promise<string> {
+  const res = await request(sample.url).get('/auth/sessions').set('Authorization', `Bearer ${login.accessToken}`).expect(200);
+  const entry = (res.body as Array<{ id: string; userAgent: string }>).find((e) => e.id === login.sessionId);
+  if (!entry) throw new Error('the session is missing from /auth/sessions');
+  return entry.userAgent;
+}
+
+async function sessionKey(sessionId: string): Promise<string> {
+  const client = store.client as unknown as { keys(pattern: string): Promise<string[]> };
+  const keys = await client.keys(`${PREFIX}*:s:${sessionId}`);
+  expect(keys).toHaveLength(1);
+  return keys[0];
+}
+
+describe('stored User-Agent', () => {
+  it('keeps the first 64 bytes of a desktop browser User-Agent, and the Redis hash stays a listpack', async () => {
+    const login = await loginWith(DESKTOP_UA);
+    expect(await listedUserAgent(login)).toBe(DESKTOP_UA.slice(0, 64));
+    const client = store.client as unknown as { sendCommand(args: string[]): Promise<unknown> };
+    expect(await client.sendCommand(['OBJECT', 'ENCODING', await sessionKey(login.sessionId)])).toBe('listpack');
+  });
+
+  it('keeps a short User-Agent whole', async () => {
+    const ua = 'ExampleApp/3.2.1 (iPhone; iOS 17.4.1; Scale/3.00)';
+    expect(await listedUserAgent(await loginWith(ua))).toBe(ua);
+  });
+
+  it('cuts a multi-byte User-Agent on a character boundary, within 64 bytes', async () => {
+    // Node decodes header bytes as latin1, so the server sees each UTF-8 'é' as 'Ã©': 64 one-char
+    // units of two UTF-8 bytes each after the 'x'. Byte 64 falls inside the 32nd character.
+    const ua = `x${'é'.repeat(40)}`;
+    const seen = Buffer.from(ua).toString('latin1');
+    const listed = await listedUserAgent(await loginWith(ua));
+    expect(Buffer.byteLength(listed)).toBe(63);
+    expect(listed).toBe(seen.slice(0, 32));
+    expect(listed).not.toContain('\uFFFD');
+  });
+});
