@@ -67,19 +67,26 @@ export class RedisSessionRepository implements SessionRepository {
   }
 
   /** Bounds every call: a dead or hung store answers within `commandTimeout`. */
-  private async bounded<T>(work: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SessionStoreUnavailableError('timeout')), this.timeout);
+  private bounded<T>(work: Promise<T>): Promise<T> {
+    // One promise and one timer per call (no Promise.race): this runs on every request.
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new SessionStoreUnavailableError('timeout')), this.timeout);
+      work.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          // A rejection after the timeout lands here too, so it is never unhandled.
+          clearTimeout(timer);
+          reject(
+            err instanceof SessionStoreUnavailableError
+              ? err
+              : new SessionStoreUnavailableError((err as Error)?.message?.slice(0, 120) ?? 'error'),
+          );
+        },
+      );
     });
-    try {
-      return await Promise.race([work, deadline]);
-    } catch (err) {
-      if (err instanceof SessionStoreUnavailableError) throw err;
-      throw new SessionStoreUnavailableError((err as Error)?.message?.slice(0, 120) ?? 'error');
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private evalScript(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
@@ -103,17 +110,14 @@ export class RedisSessionRepository implements SessionRepository {
 
   private run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
     if (!this.isReady()) return Promise.reject(new SessionStoreUnavailableError('not connected'));
-    const call = this.evalScript(script, keys, args);
-    // A late rejection after the timeout must not become an unhandled rejection.
-    call.catch(() => undefined);
-    return this.bounded(call);
+    return this.bounded(this.evalScript(script, keys, args));
   }
 
   async create(s: NewSession): Promise<void> {
     const expireAt = Math.min(s.now + s.idleTimeoutMs, s.absoluteExpiresAt);
     await this.run(
       CREATE,
-      [this.keys.session(s.userId, s.id), this.keys.index(s.userId)],
+      this.keys.sessionAndIndex(s.userId, s.id),
       [
         s.id,
         String(s.now),
@@ -138,7 +142,7 @@ export class RedisSessionRepository implements SessionRepository {
   ): Promise<ValidateResult> {
     const reply = await this.run(
       VALIDATE,
-      [this.keys.session(userId, sessionId), this.keys.index(userId)],
+      this.keys.sessionAndIndex(userId, sessionId),
       [sessionId, String(now), String(idleTimeoutMs), String(touchIntervalMs)],
     );
     if (reply === 0) return { status: 'missing' };
@@ -154,7 +158,7 @@ export class RedisSessionRepository implements SessionRepository {
   async rotate(userId: string, sessionId: string, r: RotateRequest): Promise<RotateResult> {
     const reply = await this.run(
       ROTATE,
-      [this.keys.session(userId, sessionId), this.keys.index(userId)],
+      this.keys.sessionAndIndex(userId, sessionId),
       [
         sessionId,
         String(r.now),
@@ -193,7 +197,7 @@ export class RedisSessionRepository implements SessionRepository {
   async revoke(userId: string, sessionId: string): Promise<boolean> {
     const reply = await this.run(
       REVOKE,
-      [this.keys.session(userId, sessionId), this.keys.index(userId)],
+      this.keys.sessionAndIndex(userId, sessionId),
       [sessionId],
     );
     return reply === 1;

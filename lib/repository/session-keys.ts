@@ -15,6 +15,12 @@ export class SessionKeys {
     return this.sessionPrefix(userId) + sessionId;
   }
 
+  /** `[session hash, user index]`, encoding the user id once (this runs on every request). */
+  sessionAndIndex(userId: string, sessionId: string): [string, string] {
+    const base = `${this.prefix}{${SessionKeys.encodeUser(userId)}}:`;
+    return [`${base}s:${sessionId}`, `${base}x`];
+  }
+
   index(userId: string): string {
     return `${this.prefix}{${SessionKeys.encodeUser(userId)}}:x`;
   }
