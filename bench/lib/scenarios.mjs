@@ -18,6 +18,21 @@ async function usedMemory(redis) {
   return Number(m[1]);
 }
 
+/**
+ * used_memory once Redis has finished rehashing: while a dictionary grows (or shrinks after a
+ * delete) both of its tables exist, which shifted single readings by up to 10% between runs.
+ */
+async function settledUsedMemory(redis) {
+  let last = await usedMemory(redis);
+  for (let i = 0; i < 40; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = await usedMemory(redis);
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
 /** Deletes every key under `prefix` (SCAN + UNLINK); only the bench's own keys. */
 export async function deleteKeys(redis, prefix) {
   let cursor = 0;
@@ -89,11 +104,11 @@ export async function memoryScenario({ redis, total }) {
 
 async function measureMemory(redis, keyPrefix, total, perUser, userAgent) {
   await redis.sendCommand(['MEMORY', 'PURGE']).catch(() => undefined);
-  const before = await usedMemory(redis);
+  const before = await settledUsedMemory(redis);
   const started = Date.now();
   const ids = await createSessions(redis, keyPrefix, total, perUser, 'm', userAgent);
   const seconds = (Date.now() - started) / 1000;
-  const after = await usedMemory(redis);
+  const after = await settledUsedMemory(redis);
   // MEMORY USAGE over a sample: session hash, plus its share of the user's index.
   let hashBytes = 0;
   let indexBytes = 0;
