@@ -5,8 +5,10 @@
  * answer 503 + Retry-After within a bounded time, never 200 or 500; /health says so; the app
  * recovers by itself; nothing ever falls back to the memory store.
  */
+import { redisInsStore } from 'cache-manager-redis-yet';
+import { createClient } from 'redis';
 import request from 'supertest';
-import { SessionRepository } from '../../lib/index.js';
+import { type RedisStoreLike, SessionRepository } from '../../lib/index.js';
 import { ALICE, BOB } from '../utils/http.js';
 import { startRedis, type RedisProcess } from '../utils/redis.js';
 import { type RunningSample, startSample } from '../utils/sample-app.js';
@@ -148,5 +150,30 @@ describe('fail closed on a real redis-server (sample wired from REDIS_URL)', () 
     await until('the late-started sample to reach Redis', async () => (await me(b.sample.url)).status === 200);
     await request(b.sample.url).get('/health').expect(200);
     expect((await login(b.sample.url)).status).toBe(200);
+  });
+
+  it('hung Redis with a bounded client queue (commandsQueueMaxLength): the overflow gets its 503 at once', async () => {
+    const queueMax = 4;
+    const bounded = createClient({ url: redis.url, disableOfflineQueue: true, commandsQueueMaxLength: queueMax });
+    bounded.on('error', () => undefined);
+    await bounded.connect();
+    const c = { sample: await startSample({ store: redisInsStore(bounded as never) as unknown as RedisStoreLike }), client: bounded };
+    extra.push(c);
+    const { accessToken } = (await login(c.sample.url).expect(200)).body as { accessToken: string };
+    expect((await me(c.sample.url, accessToken)).status).toBe(200);
+
+    process.kill(redis.pid, 'SIGSTOP');
+    let answers: Awaited<ReturnType<typeof me>>[];
+    try {
+      answers = await Promise.all(Array.from({ length: 30 }, () => me(c.sample.url, accessToken)));
+    } finally {
+      thaw();
+    }
+    answers.forEach(expectFailClosed);
+    // Only `queueMax` requests wait out the command timeout; the others are refused without waiting.
+    const waited = answers.filter((r) => r.ms >= 900).length;
+    expect(waited).toBeLessThanOrEqual(queueMax);
+    expect(answers.filter((r) => r.ms < 600).length).toBeGreaterThanOrEqual(30 - queueMax);
+    await until('/me to answer 200 after SIGCONT', async () => (await me(c.sample.url, accessToken)).status === 200);
   });
 });
