@@ -175,6 +175,7 @@ export class SessionService {
       now,
       this.options.idleTimeoutMs,
       this.options.touchIntervalMs,
+      this.options.graceMs,
     );
     if (result.status !== 'ok') {
       const ip = resolveIp(lazyIp);

@@ -69,13 +69,17 @@ export interface SessionRepository {
   /** `memory`, `redis` or `redis-cluster`: what `/health` reports. */
   readonly kind: string;
   create(session: NewSession): Promise<void>;
-  /** Checks the session and slides its idle deadline when the last touch is older than `touchIntervalMs`. */
+  /**
+   * Checks the session and slides its idle deadline when the last touch is older than `touchIntervalMs`.
+   * A store may then also drop what only the refresh grace window needs once `graceMs` is long past.
+   */
   validate(
     userId: string,
     sessionId: string,
     now: number,
     idleTimeoutMs: number,
     touchIntervalMs: number,
+    graceMs?: number,
   ): Promise<ValidateResult>;
   rotate(userId: string, sessionId: string, request: RotateRequest): Promise<RotateResult>;
   /** True when the session existed. */

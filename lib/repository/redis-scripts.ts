@@ -36,14 +36,21 @@ if redis.call('PEXPIRETIME', KEYS[2]) < tonumber(ARGV[3]) then redis.call('PEXPI
 return 1
 `);
 
-/** ARGV: sid, now, idleMs, touchEveryMs. Returns 0 missing, 1 expired, or {roles, data}. */
+/**
+ * ARGV: sid, now, idleMs, touchEveryMs, previousTtlMs ('' = keep). Returns 0 missing, 1 expired, or {roles, data}.
+ * A touch also drops the previous refresh digest (p, pt) once it is older than previousTtlMs: only the
+ * grace window needs it, and without it the hash is back in a smaller allocation.
+ */
 export const VALIDATE = script(`${TOUCH}
-local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'r', 'd')
+local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'r', 'd', 'pt')
 if not v[1] then return 0 end
 local now, idle = tonumber(ARGV[2]), tonumber(ARGV[3])
 local l, a = tonumber(v[1]), tonumber(v[2])
 if now >= a or now >= l + idle then drop() return 1 end
-if now - l >= tonumber(ARGV[4]) then touch(now, idle, a) end
+if now - l >= tonumber(ARGV[4]) then
+  touch(now, idle, a)
+  if v[5] and ARGV[5] ~= '' and now - tonumber(v[5]) > tonumber(ARGV[5]) then redis.call('HDEL', KEYS[1], 'p', 'pt') end
+end
 return {v[3], v[4] or ''}
 `);
 

@@ -38,6 +38,8 @@ export interface RedisClusterClient extends Omit<RedisNodeClient, 'scan' | 'ping
 }
 
 const ROLE_SEPARATOR = ',';
+/** The previous refresh digest outlives the grace window by this much, so replica clock skew never shortens the window. */
+const PREVIOUS_DIGEST_MARGIN_MS = 60_000;
 
 /**
  * Sessions in Redis (single node or cluster). One Lua script per operation, one round trip each;
@@ -139,11 +141,18 @@ export class RedisSessionRepository implements SessionRepository {
     now: number,
     idleTimeoutMs: number,
     touchIntervalMs: number,
+    graceMs?: number,
   ): Promise<ValidateResult> {
     const reply = await this.run(
       VALIDATE,
       this.keys.sessionAndIndex(userId, sessionId),
-      [sessionId, String(now), String(idleTimeoutMs), String(touchIntervalMs)],
+      [
+        sessionId,
+        String(now),
+        String(idleTimeoutMs),
+        String(touchIntervalMs),
+        graceMs === undefined ? '' : String(graceMs + PREVIOUS_DIGEST_MARGIN_MS),
+      ],
     );
     if (reply === 0) return { status: 'missing' };
     if (reply === 1) return { status: 'expired' };

@@ -632,6 +632,31 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       assertNoToken(after, token1);
     });
 
+    it('drops the previous refresh digest at the first touch a minute past the grace window, and the chain goes on', async () => {
+      const s = await kit.create();
+      const key = fixture.keys.session(s.userId, s.id);
+      const h1 = randomHash();
+      const at = base + MINUTE;
+      expect(await kit.rotate(s, at, 0, s.refreshHash, { nextHash: h1 })).toMatchObject({ status: 'rotated' });
+      expect(await fixture.raw.hGetAll(key)).toMatchObject({ p: s.refreshHash, pt: String(at) });
+
+      const edge = at + GRACE + MINUTE;
+      expect((await fixture.repo.validate(s.userId, s.id, edge, IDLE, 0, GRACE)).status).toBe('ok');
+      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p'); // not yet past
+      expect((await fixture.repo.validate(s.userId, s.id, edge + 1, IDLE, 0)).status).toBe('ok');
+      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p'); // no grace given: kept
+      expect((await fixture.repo.validate(s.userId, s.id, edge + 1, IDLE, TOUCH, GRACE)).status).toBe('ok');
+      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p'); // no touch due: untouched
+
+      expect((await fixture.repo.validate(s.userId, s.id, edge + 1, IDLE, 0, GRACE)).status).toBe('ok');
+      const pruned = await fixture.raw.hGetAll(key);
+      expect(Object.keys(pruned).sort()).toEqual(['a', 'c', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
+      expect(pruned).toMatchObject({ g: '1', h: h1 });
+
+      expect(await kit.rotate(s, edge + 2, 1, h1)).toMatchObject({ status: 'rotated', generation: 2 });
+      expect(await kit.rotate(s, edge + 3, 0, s.refreshHash)).toEqual({ status: 'reused' });
+    });
+
     it('sets the session key TTL to the nearer deadline and never extends it past the absolute one', async () => {
       const s = await kit.create();
       const key = fixture.keys.session(s.userId, s.id);
