@@ -61,7 +61,8 @@ export async function createSessions(redis, keyPrefix, total, perUser, tag = 'm'
   await pool(total, 256, async (i) => {
     const id = randomBytes(16).toString('base64url');
     const userId = `${tag}user-${Math.floor(i / perUser)}`;
-    ids[i] = { userId, id };
+    const refreshHash = randomBytes(16).toString('base64url');
+    ids[i] = { userId, id, refreshHash };
     await repo.create({
       id,
       userId,
@@ -72,11 +73,41 @@ export async function createSessions(redis, keyPrefix, total, perUser, tag = 'm'
       now,
       idleTimeoutMs: 1800_000,
       absoluteExpiresAt: now + 7 * DAY,
-      refreshHash: randomBytes(16).toString('base64url'),
+      refreshHash,
       refreshIssuedAt: Math.floor(now / 1000),
     });
   });
   return ids;
+}
+
+/** Rotates every session once, as the first refresh does: the hash gains the previous digest and its time. */
+async function rotateOnce(redis, keyPrefix, ids) {
+  const repo = new RedisSessionRepository(redis, { cluster: false, keyPrefix, commandTimeout: 5000 });
+  const now = Date.now();
+  await pool(ids.length, 256, async (i) => {
+    const { userId, id, refreshHash } = ids[i];
+    const r = await repo.rotate(userId, id, {
+      now,
+      idleTimeoutMs: 1800_000,
+      graceMs: 10_000,
+      presentedGeneration: 0,
+      presentedHash: refreshHash,
+      nextHash: randomBytes(16).toString('base64url'),
+      nextIssuedAt: Math.floor(now / 1000),
+    });
+    if (r.status !== 'rotated') throw new Error(`rotation of session ${i} answered ${r.status}`);
+  });
+}
+
+/** The first touch a minute past the grace window, which drops the previous digest again. */
+async function touchAfterGrace(redis, keyPrefix, ids) {
+  const repo = new RedisSessionRepository(redis, { cluster: false, keyPrefix, commandTimeout: 5000 });
+  const later = Date.now() + 10_000 + 60_000 + 1;
+  await pool(ids.length, 256, async (i) => {
+    const { userId, id } = ids[i];
+    const r = await repo.validate(userId, id, later, 1800_000, 0, 10_000);
+    if (r.status !== 'ok') throw new Error(`session ${i} answered ${r.status}`);
+  });
 }
 
 /** Bytes per session, from used_memory and from MEMORY USAGE of the hash and its index. */
@@ -86,15 +117,18 @@ export async function memoryScenario({ redis, total }) {
     ['perUser1', 1, USER_AGENT],
     ['perUser3', 3, USER_AGENT],
     ['perUser10', 10, USER_AGENT],
+    // After a refresh a session also keeps the previous digest, until its first touch a minute past the grace window.
+    ['perUser1-rotated', 1, USER_AGENT, { rotated: true }],
+    ['perUser1-rotated-touched', 1, USER_AGENT, { rotated: true, touched: true }],
     ['perUser1-shortUA', 1, SHORT_USER_AGENT],
     // What the 64-byte cap saves: the whole desktop User-Agent, as stored before the cap.
     ['perUser1-wholeUA', 1, DESKTOP_USER_AGENT],
   ];
-  for (const [name, perUser, userAgent] of cases) {
+  for (const [name, perUser, userAgent, opts = {}] of cases) {
     // As long as the default `sess:` prefix, so key names weigh what they weigh in production.
     const keyPrefix = `s${randomBytes(2).toString('hex').slice(0, 3)}:`;
     try {
-      out[name] = await measureMemory(redis, keyPrefix, total, perUser, userAgent);
+      out[name] = await measureMemory(redis, keyPrefix, total, perUser, userAgent, opts);
     } finally {
       await deleteKeys(redis, keyPrefix);
     }
@@ -102,12 +136,14 @@ export async function memoryScenario({ redis, total }) {
   return out;
 }
 
-async function measureMemory(redis, keyPrefix, total, perUser, userAgent) {
+async function measureMemory(redis, keyPrefix, total, perUser, userAgent, { rotated = false, touched = false } = {}) {
   await redis.sendCommand(['MEMORY', 'PURGE']).catch(() => undefined);
   const before = await settledUsedMemory(redis);
   const started = Date.now();
   const ids = await createSessions(redis, keyPrefix, total, perUser, 'm', userAgent);
   const seconds = (Date.now() - started) / 1000;
+  if (rotated) await rotateOnce(redis, keyPrefix, ids);
+  if (touched) await touchAfterGrace(redis, keyPrefix, ids);
   const after = await settledUsedMemory(redis);
   // MEMORY USAGE over a sample: session hash, plus its share of the user's index.
   let hashBytes = 0;
@@ -128,6 +164,7 @@ async function measureMemory(redis, keyPrefix, total, perUser, userAgent) {
   const m = {
     sessions: total,
     perUser,
+    rotated: rotated ? (touched ? 'once, then touched past the grace window' : 'once') : undefined,
     userAgentBytes: Buffer.byteLength(userAgent),
     createSeconds: seconds,
     createPerSecond: total / seconds,
@@ -141,7 +178,7 @@ async function measureMemory(redis, keyPrefix, total, perUser, userAgent) {
     fieldBytes: Object.entries(fields).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0),
   };
   progress(
-    `memory: ${total} sessions, ${perUser}/user, ${m.userAgentBytes}-byte User-Agent: ${m.bytesPerSession.toFixed(0)} B/session (used_memory), ` +
+    `memory: ${total} sessions, ${perUser}/user, ${m.userAgentBytes}-byte User-Agent${rotated ? `, refreshed once${touched ? ' and touched past the grace window' : ''}` : ''}: ${m.bytesPerSession.toFixed(0)} B/session (used_memory), ` +
       `${m.memoryUsageHash.toFixed(0)} + ${m.memoryUsageIndexShare.toFixed(0)} B (MEMORY USAGE hash + index share), ${m.hashEncoding}`,
   );
   return m;
