@@ -163,6 +163,13 @@ describe('SessionModule.forRoot / forRootAsync', () => {
       await request(app.getHttpServer()).get('/public').expect(200);
       const token = await bearer(app);
       await request(app.getHttpServer()).get('/default-closed').set('Authorization', `Bearer ${token}`).expect(200);
+      // The module's refresh route stays reachable without an access token (that is when clients refresh)…
+      const tokens = await app.get(SessionService).create({ id: 'u-global' });
+      const refreshed = await request(app.getHttpServer()).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+      expect(refreshed.body.refreshToken).not.toBe(tokens.refreshToken);
+      // …while its other routes stay closed.
+      await request(app.getHttpServer()).get('/auth/sessions').expect(401);
+      await request(app.getHttpServer()).post('/auth/logout').expect(401);
     } finally {
       await app.close();
     }
