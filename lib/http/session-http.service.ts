@@ -34,7 +34,8 @@ export interface HeaderTokenAnswer {
   accessTokenExpiresAt: string;
 }
 
-const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** RFC 9110 safe methods: everything else (POST, PUT, DELETE, PROPPATCH, MOVE, a method Nest's @All() accepts…) needs CSRF proof. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 const RETRY_AFTER_SECONDS = '2';
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 
@@ -229,7 +230,7 @@ export class SessionHttpService implements OnModuleInit {
 
   /** True for unsafe methods, which need CSRF protection when authenticated by cookie. */
   isUnsafe(req: HttpRequestLike): boolean {
-    return UNSAFE_METHODS.has(req.method.toUpperCase());
+    return !SAFE_METHODS.has(req.method.toUpperCase());
   }
 
   /**

@@ -212,6 +212,20 @@ describe('CSRF over HTTP (memory store)', () => {
       expect((await make(url).set('Cookie', alice.cookieHeader()).set('X-CSRF-Token', alice.csrf).send({ a: 1 })).status).toBe(200);
     });
 
+    it.each(['MOVE', 'PROPPATCH', 'LOCK', 'MKCOL'])('%s on an @All() route is unsafe: 403 without the token, 200 with it', async (method) => {
+      const alice = await loggedIn(url);
+      const call = () => request(url)[method.toLowerCase() as 'move']('/fixture/any').set('Cookie', alice.cookieHeader());
+      expect((await call()).status).toBe(403);
+      const ok = await call().set('X-CSRF-Token', alice.csrf);
+      expect([ok.status, ok.body]).toEqual([200, { method }]);
+    });
+
+    it('GET on the same @All() route needs no token', async () => {
+      const alice = await loggedIn(url);
+      const res = await request(url).get('/fixture/any').set('Cookie', alice.cookieHeader());
+      expect([res.status, res.body]).toEqual([200, { method: 'GET' }]);
+    });
+
     it('the module\'s own routes: logout, logout-all and DELETE /auth/sessions/:id need the token', async () => {
       const alice = await loggedIn(url);
       const other = await loggedIn(url);
