@@ -57,7 +57,13 @@ export class SessionGuard implements CanActivate {
       throw this.http.toHttpError(err, res, bearer);
     }
 
-    this.checkRoles(principal, options, req);
+    try {
+      this.checkRoles(principal, options, req);
+    } catch (err) {
+      // RFC 6750 §3.1: a bearer token without the needed rights.
+      if (bearer && err instanceof ForbiddenException) this.http.challenge(res, 'Bearer error="insufficient_scope"');
+      throw err;
+    }
     if (principal.transport === 'cookie' && this.http.isUnsafe(req) && !route.skipCsrf) {
       this.checkCsrf(req, principal);
     }

@@ -182,6 +182,11 @@ export class SessionHttpService implements OnModuleInit {
     appendSetCookie(res, serializeCookie(c.refreshName, '', { ...base, path: c.refreshPath, sameSite: c.refreshSameSite, domain: c.domain }));
   }
 
+  /** Sets the `WWW-Authenticate` challenge of a refusal. */
+  challenge(res: unknown, value: string): void {
+    setHeader(res, 'WWW-Authenticate', value);
+  }
+
   /** `Cache-Control: no-store` for answers that carry tokens or session data. */
   noStore(res: unknown): void {
     setHeader(res, 'Cache-Control', 'no-store');
@@ -279,7 +284,10 @@ export class SessionHttpService implements OnModuleInit {
   toHttpError(err: unknown, res: unknown, bearer: boolean): Error {
     if (err instanceof HttpException) return err;
     if (err instanceof SessionUnauthorizedError) {
-      setHeader(res, 'WWW-Authenticate', bearer ? 'Bearer error="invalid_token"' : 'Bearer');
+      // RFC 6750 §3: an error code only when a bearer token was presented (or the header was malformed).
+      const challenge =
+        err.reason === 'malformed_authorization' ? 'Bearer error="invalid_request"' : bearer ? 'Bearer error="invalid_token"' : 'Bearer';
+      this.challenge(res, challenge);
       return new UnauthorizedException();
     }
     if (err instanceof SessionStoreUnavailableError) {

@@ -3,7 +3,7 @@
  * from the URL, RFC 6750 answers, malformed Authorization headers.
  */
 import request from 'supertest';
-import { ALICE, loginHeader } from '../utils/http.js';
+import { ALICE, CookieClient, loginHeader } from '../utils/http.js';
 import { type RunningSample, startSample } from '../utils/sample-app.js';
 import { rawRequest } from './support/raw-http.js';
 
@@ -136,6 +136,25 @@ describe('header transport', () => {
       const res = await request(url).get('/me').set('Authorization', build(accessToken));
       expect([400, 401]).toContain(res.status);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    });
+
+    it('a malformed Bearer header is challenged with error="invalid_request" (RFC 6750 §3.1)', async () => {
+      const { accessToken } = await loginHeader(url);
+      for (const value of [`Bearer ${accessToken} ${accessToken}`, `Bearer "${accessToken}"`, 'Bearer']) {
+        const res = await request(url).get('/me').set('Authorization', value);
+        expect([res.status, res.headers['www-authenticate']]).toEqual([401, 'Bearer error="invalid_request"']);
+      }
+    });
+
+    it('a bearer token without the needed role: 403 with error="insufficient_scope"; a cookie request gets no challenge', async () => {
+      const { accessToken } = await loginHeader(url);
+      const bearerRes = await request(url).get('/admin/stats').set('Authorization', `Bearer ${accessToken}`);
+      expect([bearerRes.status, bearerRes.headers['www-authenticate']]).toEqual([403, 'Bearer error="insufficient_scope"']);
+      const alice = new CookieClient(url);
+      await alice.login();
+      const cookieRes = await alice.get('/admin/stats');
+      expect(cookieRes.status).toBe(403);
+      expect(cookieRes.headers['www-authenticate']).toBeUndefined();
     });
 
     it('a 20 KB Authorization header → 431, and the server keeps serving', async () => {
