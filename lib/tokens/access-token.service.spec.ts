@@ -364,7 +364,7 @@ describe('AccessTokenService', () => {
       const old = before.issue('u-alice', SID, NOW).token;
       expect(decode(old).header).toEqual({ alg: 'HS256', typ: 'at+jwt', kid: 'k1' });
 
-      const during = service({ accessToken: { secret: k2, kid: 'k2', previousKeys: [{ kid: 'k1', key: k1 }] } });
+      const during = service({ clock: () => NOW, accessToken: { secret: k2, kid: 'k2', previousKeys: [{ kid: 'k1', key: k1 }] } });
       expect(during.verify(old, NOW).sub).toBe('u-alice');
       const fresh = during.issue('u-alice', SID, NOW).token;
       expect(decode(fresh).header).toEqual({ alg: 'HS256', typ: 'at+jwt', kid: 'k2' });
@@ -375,8 +375,19 @@ describe('AccessTokenService', () => {
       expect(after.verify(fresh, NOW).sub).toBe('u-alice');
     });
 
+    it('previous keys retire one access lifetime (plus clock tolerance) after startup, even for tokens that have not expired', () => {
+      const during = service({ clock: () => NOW, accessToken: { secret: k2, kid: 'k2', previousKeys: [{ kid: 'k1', key: k1 }] } });
+      // Minted with the old key late in the window (as by a replica not yet rotated, or a leaked key).
+      const late = craft({ ...HEADER, kid: 'k1' }, claims({ iat: NOW_S + 800, exp: NOW_S + 800 + TTL }), k1);
+      const current = craft({ ...HEADER, kid: 'k2' }, claims({ iat: NOW_S + 800, exp: NOW_S + 800 + TTL }), k2);
+      const retiredAt = NOW + (TTL + 5) * 1000; // default clockTolerance: 5 s
+      expect(during.verify(late, retiredAt).sub).toBe('u-alice');
+      expect(expectInvalid(during, late, retiredAt + 1).reason).toBe('retired_key');
+      expect(during.verify(current, retiredAt + 1).sub).toBe('u-alice');
+    });
+
     it('a kid is bound to its key: the new key under the old kid (and the reverse) is refused', () => {
-      const during = service({ accessToken: { secret: k2, kid: 'k2', previousKeys: [{ kid: 'k1', key: k1 }] } });
+      const during = service({ clock: () => NOW, accessToken: { secret: k2, kid: 'k2', previousKeys: [{ kid: 'k1', key: k1 }] } });
       expectInvalid(during, craft({ ...HEADER, kid: 'k1' }, claims(), k2));
       expectInvalid(during, craft({ ...HEADER, kid: 'k2' }, claims(), k1));
       expect(during.verify(craft({ ...HEADER, kid: 'k1' }, claims(), k1), NOW).sub).toBe('u-alice');
@@ -388,6 +399,7 @@ describe('AccessTokenService', () => {
       const before = service({ accessToken: { algorithm: 'ES256', kid: 'a', privateKey: a.privateKey, publicKey: a.publicKey } });
       const old = before.issue('u', SID, NOW).token;
       const during = service({
+        clock: () => NOW,
         accessToken: {
           algorithm: 'ES256',
           kid: 'b',

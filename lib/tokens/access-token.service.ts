@@ -25,6 +25,9 @@ export class AccessTokenService {
   /** Canonical header segment → verifier for that key. */
   private readonly verifiers = new Map<string, JwtService>();
   private readonly keysByHeader = new Map<string, KeyObject>();
+  /** Header segments of `previousKeys`, and when they stop verifying (ms). */
+  private readonly retired = new Set<string>();
+  private readonly retiredUntil: number;
 
   constructor(@Inject(SESSION_RESOLVED_OPTIONS) private readonly options: ResolvedSessionOptions) {
     const { algorithm, kid, signKey, verifyKey, issuer, audience, previousKeys } = options.access;
@@ -50,7 +53,19 @@ export class AccessTokenService {
       const segment = encodeHeader({ alg: algorithm, typ: ACCESS_HEADER_TYP, kid: oldKid });
       this.verifiers.set(segment, new JwtService({ ...keyOpts(key, key), verifyOptions }));
       this.keysByHeader.set(segment, key);
+      this.retired.add(segment);
     }
+    // Every token signed with a previous key before this process started has expired one access
+    // lifetime later; after that, an old-kid token can only come from a retired (maybe leaked) key.
+    this.retiredUntil = options.clock() + (options.accessTtl + options.clockTolerance) * 1000;
+  }
+
+  /** The verification key (or verifier) for a header, unless it is absent or a retired key past its time. */
+  private forHeader<T>(map: Map<string, T>, segment: string, now: number): T {
+    const found = map.get(segment);
+    if (!found) throw new InvalidTokenError('header');
+    if (now > this.retiredUntil && this.retired.has(segment)) throw new InvalidTokenError('retired_key');
+    return found;
   }
 
   get algorithm(): string {
@@ -78,12 +93,10 @@ export class AccessTokenService {
   verify(token: unknown, now: number): AccessClaims {
     const segment = headerSegment(token);
     if (this.options.access.algorithm === 'HS256') {
-      const key = this.keysByHeader.get(segment);
-      if (!key) throw new InvalidTokenError('header');
+      const key = this.forHeader(this.keysByHeader, segment, now);
       return this.checkClaims(this.verifyHs256(token as string, key, now), now);
     }
-    const verifier = this.verifiers.get(segment);
-    if (!verifier) throw new InvalidTokenError('header');
+    const verifier = this.forHeader(this.verifiers, segment, now);
     let payload: unknown;
     try {
       payload = verifier.verify(token as string, { clockTimestamp: Math.floor(now / 1000) });
@@ -144,7 +157,7 @@ export class AccessTokenService {
   /** Verification key for a token whose header is one we issue, else undefined (Passport path). */
   keyFor(token: unknown): KeyObject | undefined {
     try {
-      return this.keysByHeader.get(headerSegment(token));
+      return this.forHeader(this.keysByHeader, headerSegment(token), this.options.clock());
     } catch {
       return undefined;
     }
