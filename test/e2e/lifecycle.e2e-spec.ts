@@ -290,6 +290,17 @@ describe.each(STORES)('token lifecycle on the $name store', (store) => {
       expect((await request(url).get('/me').set('Cookie', `__Host-session=${fresh}`)).status).toBe(200);
     });
 
+    it('a login presenting only the refresh cookie (its access cookie gone) ends that session', async () => {
+      const first = new CookieClient(url);
+      await first.login(ALICE);
+      // Browsers send the refresh cookie only to its path; a client that sends it to login anyway is heard.
+      const relogin = await request(url).post('/auth/login').set('Cookie', `__Secure-refresh=${first.refresh}`).send(ALICE);
+      expect(relogin.status).toBe(200);
+      expect((await request(url).get('/me').set('Cookie', `__Host-session=${first.access}`)).status).toBe(401);
+      const oldRefresh = await request(url).post('/auth/refresh').set('Cookie', `__Secure-refresh=${first.refresh}`).set('X-CSRF-Token', first.csrf!);
+      expect(oldRefresh.status).toBe(401);
+    });
+
     it("a login as another user ends the presented session too", async () => {
       const alice = new CookieClient(url);
       await alice.login(ALICE);
