@@ -258,6 +258,17 @@ describe('resolveSessionOptions', () => {
       expect(refusal({ secret: SECRET, accessToken: { algorithm: 'ES256', privateKey: p384.privateKey, publicKey: p384.publicKey } })).toMatch(/P-256/);
     });
 
+    it('EdDSA: takes an Ed25519 pair and refuses other key types and a mismatched pair', () => {
+      const a = generateKeyPairSync('ed25519');
+      const b = generateKeyPairSync('ed25519');
+      const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const ed448 = generateKeyPairSync('ed448');
+      expect(resolveSessionOptions({ secret: SECRET, accessToken: { algorithm: 'EdDSA', privateKey: a.privateKey, publicKey: a.publicKey } }).access.algorithm).toBe('EdDSA');
+      expect(refusal({ secret: SECRET, accessToken: { algorithm: 'EdDSA', privateKey: ec.privateKey, publicKey: ec.publicKey } })).toMatch(/EdDSA needs ed25519/);
+      expect(refusal({ secret: SECRET, accessToken: { algorithm: 'EdDSA', privateKey: ed448.privateKey, publicKey: ed448.publicKey } })).toMatch(/EdDSA needs ed25519/);
+      expect(refusal({ secret: SECRET, accessToken: { algorithm: 'EdDSA', privateKey: a.privateKey, publicKey: b.publicKey } })).toMatch(/do not match/);
+    });
+
     it('refuses a private and public key that do not belong together', () => {
       const a = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const b = generateKeyPairSync('ec', { namedCurve: 'P-256' });

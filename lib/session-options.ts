@@ -139,7 +139,7 @@ function positive(value: number | undefined, fallback: number, what: string): nu
  * small RSA key or a non-P-256 curve when the first token is signed (a 500 at the first login).
  */
 function assertAsymmetricKey(key: KeyObject, algorithm: AccessTokenAlgorithm, what: string): void {
-  const expected = algorithm === 'ES256' ? 'ec' : 'rsa';
+  const expected = algorithm === 'ES256' ? 'ec' : algorithm === 'EdDSA' ? 'ed25519' : 'rsa';
   const type = key.asymmetricKeyType;
   if (type !== expected && !(expected === 'rsa' && type === 'rsa-pss')) {
     throw new SessionConfigError(`${what} is a ${type ?? key.type} key; ${algorithm} needs ${expected}`);
@@ -163,8 +163,8 @@ function assertKid(kid: string, what: string): string {
 function resolveAccessKeys(options: SessionModuleOptions, master: Buffer | undefined) {
   const a = options.accessToken ?? {};
   const algorithm = a.algorithm ?? 'HS256';
-  if (!['HS256', 'RS256', 'PS256', 'ES256'].includes(algorithm)) {
-    throw new SessionConfigError(`accessToken.algorithm "${algorithm}" is not supported (HS256, RS256, PS256, ES256)`);
+  if (!['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'].includes(algorithm)) {
+    throw new SessionConfigError(`accessToken.algorithm "${algorithm}" is not supported (HS256, RS256, PS256, ES256, EdDSA)`);
   }
   const kid = a.kid === undefined ? undefined : assertKid(a.kid, 'accessToken.kid');
   let signKey: KeyObject;
@@ -186,7 +186,8 @@ function resolveAccessKeys(options: SessionModuleOptions, master: Buffer | undef
     const probe = Buffer.from('nestjs-jwt-session key check');
     let matches = false;
     try {
-      matches = verify('sha256', probe, verifyKey, sign('sha256', probe, signKey));
+      const digest = algorithm === 'EdDSA' ? null : 'sha256'; // Ed25519 hashes internally
+      matches = verify(digest, probe, verifyKey, sign(digest, probe, signKey));
     } catch {
       matches = false;
     }

@@ -2,8 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import type { SessionRepository } from './session-repository.interface.js';
 import type { SessionAuditEvent } from './session-event.interface.js';
 
-/** Access-token signing algorithms the module supports. HS256 is the default. */
-export type AccessTokenAlgorithm = 'HS256' | 'RS256' | 'PS256' | 'ES256';
+/** Access-token signing algorithms the module supports. HS256 is the default; EdDSA means Ed25519. */
+export type AccessTokenAlgorithm = 'HS256' | 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
 
 /** Key material: a string, bytes or a `crypto` KeyObject (PEM strings for asymmetric keys). */
 export type KeyInput = string | Buffer | KeyObject;

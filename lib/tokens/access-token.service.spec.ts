@@ -1,4 +1,4 @@
-import { createHash, createHmac, generateKeyPairSync, hkdfSync, type KeyObject, randomBytes, sign as cryptoSign } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, hkdfSync, type KeyObject, randomBytes, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { resolveSessionOptions } from '../session-options.js';
 import type { SessionModuleOptions } from '../interfaces/session-module-options.interface.js';
@@ -352,6 +352,67 @@ describe('AccessTokenService', () => {
       const s = service({ accessToken: { algorithm: 'ES256', privateKey: ec.privateKey, publicKey: ec.publicKey } });
       expectInvalid(s, craft({ alg: 'ES256', typ: 'at+jwt' }, claims()));
       expectInvalid(s, svc.issue('u', SID, NOW).token);
+    });
+  });
+
+  describe('EdDSA (Ed25519; jsonwebtoken has none, so the module signs and verifies it itself)', () => {
+    const ed = generateKeyPairSync('ed25519');
+    const EDDSA = { alg: 'EdDSA', typ: 'at+jwt' };
+    const edService = (over: Record<string, unknown> = {}) =>
+      service({ accessToken: { algorithm: 'EdDSA', privateKey: ed.privateKey, publicKey: ed.publicKey, ...over } });
+    const edCraft = (header: unknown, payload: unknown, key = ed.privateKey) => {
+      const input = `${b64(header)}.${b64(payload)}`;
+      return `${input}.${cryptoSign(null, Buffer.from(input), key).toString('base64url')}`;
+    };
+
+    it('issues tokens with a canonical EdDSA header whose Ed25519 signature checks out with node:crypto', () => {
+      const s = edService();
+      const { token } = s.issue('u-alice', SID, NOW);
+      const [h, p, sig] = token.split('.') as [string, string, string];
+      expect(decode(token).header).toEqual(EDDSA);
+      expect(cryptoVerify(null, Buffer.from(`${h}.${p}`), ed.publicKey, Buffer.from(sig, 'base64url'))).toBe(true);
+      expect(s.verify(token, NOW)).toMatchObject({ sub: 'u-alice', sid: SID });
+      expect(s.verify(edCraft(EDDSA, claims()), NOW).sub).toBe('u-alice');
+    });
+
+    it('refuses another key pair, a tampered payload, HMAC under an EdDSA header and a non-canonical signature', () => {
+      const s = edService();
+      expectInvalid(s, edCraft(EDDSA, claims(), generateKeyPairSync('ed25519').privateKey));
+      const good = edCraft(EDDSA, claims());
+      const [h, , sig] = good.split('.') as [string, string, string];
+      expectInvalid(s, `${h}.${b64(claims({ sub: 'u-mallory' }))}.${sig}`);
+      expectInvalid(s, craft(EDDSA, claims()));
+      expectInvalid(s, craft(EDDSA, claims(), Buffer.from(ed.publicKey.export({ type: 'spki', format: 'pem' }))));
+      // 64 bytes are 86 base64url characters whose last one carries 4 unused bits: flip one of them.
+      const last = sig.at(-1)!;
+      const sibling = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[
+        'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(last) ^ 1
+      ]!;
+      expectInvalid(s, `${good.slice(0, -1)}${sibling}`);
+      expectInvalid(s, `${good}A`);
+      expectInvalid(s, `${good.slice(0, -2)}`);
+    });
+
+    it('adds and requires iss and aud when configured, and applies the usual claim checks', () => {
+      const s = edService({ issuer: 'https://id.example', audience: 'api' });
+      const { token } = s.issue('u-alice', SID, NOW);
+      expect(decode(token).payload).toMatchObject({ iss: 'https://id.example', aud: 'api' });
+      expect(s.verify(token, NOW).sub).toBe('u-alice');
+      expectInvalid(s, edCraft(EDDSA, claims({ iss: 'https://id.example' })));
+      expectInvalid(s, edCraft(EDDSA, claims({ iss: 'https://other.example', aud: 'api' })));
+      expect(expectInvalid(s, token, (NOW_S + TTL + 60) * 1000)).toBeInstanceOf(InvalidTokenError);
+      expectInvalid(edService(), edCraft(EDDSA, claims({ typ: 'refresh' })));
+    });
+
+    it('rotates keys by kid with previous public keys', () => {
+      const next = generateKeyPairSync('ed25519');
+      const old = service({ accessToken: { algorithm: 'EdDSA', kid: 'e1', privateKey: ed.privateKey, publicKey: ed.publicKey } }).issue('u', SID, NOW).token;
+      const during = service({
+        clock: () => NOW,
+        accessToken: { algorithm: 'EdDSA', kid: 'e2', privateKey: next.privateKey, publicKey: next.publicKey, previousKeys: [{ kid: 'e1', key: ed.publicKey }] },
+      });
+      expect(during.verify(old, NOW).sub).toBe('u');
+      expect(decode(during.issue('u', SID, NOW).token).header).toEqual({ ...EDDSA, kid: 'e2' });
     });
   });
 

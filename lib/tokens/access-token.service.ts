@@ -1,6 +1,7 @@
-import { createHmac, KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, KeyObject, randomBytes, sign, timingSafeEqual, verify } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import type { Algorithm } from 'jsonwebtoken';
 import type { ResolvedSessionOptions } from '../session-options.js';
 import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
 import { asClaims, checkTimes, encodeHeader, headerSegment, SESSION_ID_PATTERN, stringClaim } from './jwt-format.js';
@@ -22,6 +23,8 @@ export interface AccessClaims {
 @Injectable()
 export class AccessTokenService {
   private readonly signer: JwtService;
+  /** The canonical header segment of the tokens this service signs. */
+  private readonly header: string;
   /** Canonical header segment → verifier for that key. */
   private readonly verifiers = new Map<string, JwtService>();
   private readonly keysByHeader = new Map<string, KeyObject>();
@@ -33,7 +36,9 @@ export class AccessTokenService {
     const { algorithm, kid, signKey, verifyKey, issuer, audience, previousKeys } = options.access;
     // jsonwebtoken rejects `issuer: undefined`, so the claims are only named when configured.
     const claimOptions = { ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) };
-    const verifyOptions = { algorithms: [algorithm], clockTolerance: options.clockTolerance, ...claimOptions };
+    // EdDSA never reaches jsonwebtoken (it has no EdDSA): signEdDsa and verifyDirect handle it.
+    const jwtAlgorithm = algorithm as Algorithm;
+    const verifyOptions = { algorithms: [jwtAlgorithm], clockTolerance: options.clockTolerance, ...claimOptions };
     const header: Record<string, string> = { alg: algorithm, typ: ACCESS_HEADER_TYP };
     if (kid) header.kid = kid;
     // jsonwebtoken accepts KeyObjects; @nestjs/jwt's types only name strings and Buffers.
@@ -43,10 +48,11 @@ export class AccessTokenService {
         : { privateKey: sign as string, publicKey: verify as string };
     this.signer = new JwtService({
       ...keyOpts(signKey, verifyKey),
-      signOptions: { algorithm, header: header as never, ...claimOptions },
+      signOptions: { algorithm: jwtAlgorithm, header: header as never, ...claimOptions },
       verifyOptions,
     });
     const segment = encodeHeader(header);
+    this.header = segment;
     this.verifiers.set(segment, this.signer);
     this.keysByHeader.set(segment, verifyKey);
     for (const [oldKid, key] of previousKeys) {
@@ -85,16 +91,26 @@ export class AccessTokenService {
     const iat = Math.floor(now / 1000);
     const exp = iat + this.options.accessTtl;
     const jti = randomBytes(12).toString('base64url');
-    const token = this.signer.sign({ sub: userId, sid: sessionId, jti, typ: 'access', iat, exp });
+    const claims = { sub: userId, sid: sessionId, jti, typ: 'access', iat, exp };
+    const token = this.options.access.algorithm === 'EdDSA' ? this.signEdDsa(claims) : this.signer.sign(claims);
     return { token, expiresAt: exp };
+  }
+
+  /** jsonwebtoken has no EdDSA: Ed25519 over the compact serialization, with the claims jsonwebtoken would add. */
+  private signEdDsa(claims: Record<string, unknown>): string {
+    const { issuer, audience, signKey } = this.options.access;
+    const payload = { ...claims, ...(issuer ? { iss: issuer } : {}), ...(audience ? { aud: audience } : {}) };
+    const input = `${this.header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+    return `${input}.${sign(null, Buffer.from(input), signKey).toString('base64url')}`;
   }
 
   /** Verifies signature first, then every claim; throws `InvalidTokenError`. `now` in ms. */
   verify(token: unknown, now: number): AccessClaims {
     const segment = headerSegment(token);
-    if (this.options.access.algorithm === 'HS256') {
+    const algorithm = this.options.access.algorithm;
+    if (algorithm === 'HS256' || algorithm === 'EdDSA') {
       const key = this.forHeader(this.keysByHeader, segment, now);
-      return this.checkClaims(this.verifyHs256(token as string, key, now), now);
+      return this.checkClaims(this.verifyDirect(token as string, key, now), now);
     }
     const verifier = this.forHeader(this.verifiers, segment, now);
     let payload: unknown;
@@ -107,16 +123,15 @@ export class AccessTokenService {
   }
 
   /**
-   * HS256 on the request path without JOSE parsing (about 2.5× cheaper than jsonwebtoken): the
-   * header is already known byte for byte, so what is left is the HMAC, compared as base64url
-   * text in constant time like jws does, then exactly the checks jsonwebtoken makes with our
-   * options (nbf, exp, iss, aud), failing with the same reason. `checkClaims` follows.
+   * HS256 and EdDSA without JOSE parsing (HS256: about 2.5× cheaper than jsonwebtoken, which has
+   * no EdDSA at all): the header is already known byte for byte, so what is left is the signature
+   * — an HMAC compared as base64url text in constant time like jws does, or Ed25519 over exactly
+   * the bytes sent — then exactly the checks jsonwebtoken makes with our options (nbf, exp, iss,
+   * aud), failing with the same reason. `checkClaims` follows.
    */
-  private verifyHs256(token: string, key: KeyObject, now: number): unknown {
+  private verifyDirect(token: string, key: KeyObject, now: number): unknown {
     const dot = token.lastIndexOf('.');
-    const signature = Buffer.from(token.slice(dot + 1));
-    const expected = Buffer.from(createHmac('sha256', key).update(token.slice(0, dot)).digest('base64url'));
-    if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) {
+    if (!this.signatureValid(token.slice(0, dot), token.slice(dot + 1), key)) {
       throw new InvalidTokenError('signature_or_claims');
     }
     // As jsonwebtoken's decode: a payload that is not a JSON object stays text (refused by checkClaims).
@@ -141,6 +156,17 @@ export class AccessTokenService {
       throw new InvalidTokenError('signature_or_claims');
     }
     return payload;
+  }
+
+  private signatureValid(input: string, signatureText: string, key: KeyObject): boolean {
+    if (this.options.access.algorithm === 'EdDSA') {
+      const signature = Buffer.from(signatureText, 'base64url');
+      // The decoder skips stray characters: only the canonical text of a 64-byte signature counts.
+      return signature.length === 64 && signature.toString('base64url') === signatureText && verify(null, Buffer.from(input), key, signature);
+    }
+    const signature = Buffer.from(signatureText);
+    const expected = Buffer.from(createHmac('sha256', key).update(input).digest('base64url'));
+    return signature.length === expected.length && timingSafeEqual(signature, expected);
   }
 
   /** Claim checks on a payload whose signature was verified. */

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { Controller, Get, Injectable, Module, UseGuards, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
@@ -147,6 +148,22 @@ describe('SessionModule.forRoot / forRootAsync', () => {
       await request(app.getHttpServer()).get('/passport').set('Authorization', `Bearer ${tokens.refreshToken}`).expect(401);
       await service.revoke('u2', tokens.sessionId);
       await request(app.getHttpServer()).get('/passport').set('Authorization', `Bearer ${tokens.accessToken}`).expect(401);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('EdDSA access tokens: @Authenticated() and refresh work; the Passport strategy refuses them with 401 (jsonwebtoken has no EdDSA)', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const app = await boot([SessionModule.forRoot({ secret: TEST_SECRET, accessToken: { algorithm: 'EdDSA', privateKey, publicKey } })]);
+    try {
+      const server = app.getHttpServer();
+      const tokens = await app.get(SessionService).create({ id: 'u-ed' });
+      expect(JSON.parse(Buffer.from(tokens.accessToken.split('.')[0]!, 'base64url').toString())).toEqual({ alg: 'EdDSA', typ: 'at+jwt' });
+      await request(server).get('/closed').set('Authorization', `Bearer ${tokens.accessToken}`).expect(200);
+      const refreshed = await request(server).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+      await request(server).get('/closed').set('Authorization', `Bearer ${refreshed.body.accessToken}`).expect(200);
+      await request(server).get('/passport').set('Authorization', `Bearer ${tokens.accessToken}`).expect(401);
     } finally {
       await app.close();
     }
