@@ -6,12 +6,16 @@ import type { SessionModuleOptions } from '../lib/index.js';
 
 const logger = new Logger('Sample');
 
-function seconds(name: string, fallback: number): number {
+/** A whole, non-negative number from the environment; a typo fails startup instead of meaning 0. */
+export function envInteger(name: string, fallback: number, unit = 'a whole number'): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number of seconds, got "${raw}"`);
-  return n;
+  if (!/^\d{1,9}$/.test(raw)) throw new Error(`${name} must be ${unit}, got "${raw}"`);
+  return Number(raw);
+}
+
+function seconds(name: string, fallback: number): number {
+  return envInteger(name, fallback, 'a whole number of seconds');
 }
 
 /** Throttled so a long outage does not flood the log. */

@@ -129,9 +129,12 @@ describe('sessionOptionsFromEnv (sample/session.config.ts)', () => {
     ['SESSION_IDLE_TIMEOUT', '-5'],
     ['SESSION_ABSOLUTE_TIMEOUT', 'Infinity'],
     ['SESSION_REFRESH_GRACE', '10s'],
-  ] as const)('%s=%s is refused with a message naming the variable', async (name, value) => {
+    ['SESSION_IDLE_TIMEOUT', ' '],
+    ['SESSION_ACCESS_TTL', '0x10'],
+    ['SESSION_ACCESS_TTL', '1e3'],
+  ] as const)('%s=%j is refused with a message naming the variable', async (name, value) => {
     setEnv({ [name]: value });
-    await expect(sessionOptionsFromEnv()).rejects.toThrow(new RegExp(`${name} must be a number of seconds, got "${value}"`));
+    await expect(sessionOptionsFromEnv()).rejects.toThrow(`${name} must be a whole number of seconds, got "${value}"`);
   });
 });
 
@@ -151,6 +154,19 @@ describe('LOGIN_THROTTLE (sample/login-throttle.ts)', () => {
     expect(t.blocked('ip|alice@example.com')).toBe(true);
     expect(t.blocked('ip|bob@example.com')).toBe(false);
     expect(t.blocked('other-ip|alice@example.com')).toBe(false);
+  });
+
+  it('a value that is not a whole number fails startup instead of turning the throttle off', () => {
+    setEnv({ LOGIN_THROTTLE: 'abc' });
+    expect(() => new LoginThrottle()).toThrow('LOGIN_THROTTLE must be a whole number, got "abc"');
+  });
+
+  it('keeps at most 10 000 ip + email pairs however many fail (a spray), and still blocks a fresh offender', () => {
+    setEnv({ LOGIN_THROTTLE: '1' });
+    const t = new LoginThrottle();
+    for (let i = 0; i < 25_000; i += 1) t.fail(`ip|user-${i}@example.com`);
+    expect(t.size).toBeLessThanOrEqual(10_000);
+    expect(t.blocked('ip|user-24999@example.com')).toBe(true);
   });
 });
 

@@ -42,7 +42,7 @@ export class SessionGuard implements CanActivate {
     const req = this.getRequest(context);
     const res = context.switchToHttp().getResponse<unknown>();
     // Refusals (401/403/503) of authenticated routes are as personal as their answers: never cached.
-    this.http.noStore(res);
+    this.http.protectAuthenticated(res);
     this.http.assertHttps(req);
 
     let principal: SessionPrincipal;

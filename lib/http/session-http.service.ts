@@ -166,7 +166,6 @@ export class SessionHttpService implements OnModuleInit {
    * of a nearly expired access cookie. Called once per request, by `SessionGuard`.
    */
   decorateAuthenticatedResponse(res: unknown, principal: SessionPrincipal): void {
-    setHeader(res, 'X-Content-Type-Options', 'nosniff');
     const renewal = this.options.silentRenewal;
     if (renewal > 0 && principal.transport === 'cookie' && principal.tokenExpiresAt * 1000 - this.options.clock() < renewal * 1000) {
       const renewed = this.sessions.renewAccessToken(principal);
@@ -185,6 +184,12 @@ export class SessionHttpService implements OnModuleInit {
   /** Sets the `WWW-Authenticate` challenge of a refusal. */
   challenge(res: unknown, value: string): void {
     setHeader(res, 'WWW-Authenticate', value);
+  }
+
+  /** The headers of every answer of an authenticated route, refusals included: not cached, not sniffed. */
+  protectAuthenticated(res: unknown): void {
+    this.noStore(res);
+    setHeader(res, 'X-Content-Type-Options', 'nosniff');
   }
 
   /** `Cache-Control: no-store` for answers that carry tokens or session data. */

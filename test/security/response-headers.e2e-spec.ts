@@ -2,9 +2,9 @@
  * Response headers of authenticated app routes (SECURITY.md S-44, S-49), over real HTTP.
  *
  * What the module sets (lib/auth/session.guard.ts, lib/http/session-http.service.ts):
- * - `SessionGuard` calls `noStore()` before it authenticates, so every answer of an
- *   `@Authenticated()` route, refusals included, has `Cache-Control: no-store` and `Pragma: no-cache`;
- * - on success it calls `decorateAuthenticatedResponse()`, which adds `X-Content-Type-Options: nosniff`.
+ * `SessionGuard` calls `protectAuthenticated()` before it authenticates, so every answer of an
+ * `@Authenticated()` route, refusals included, has `Cache-Control: no-store`, `Pragma: no-cache`
+ * and `X-Content-Type-Options: nosniff`.
  */
 import request from 'supertest';
 import { MemorySessionRepository } from '../../lib/index.js';
@@ -76,22 +76,22 @@ describe('headers of authenticated app routes (S-44, S-49)', () => {
     });
   });
 
-  describe('refusals are not cacheable either', () => {
-    it('GET /me with no credentials → 401, no-store + no-cache', async () => {
+  describe('refusals carry the same headers', () => {
+    it('GET /me with no credentials → 401, no-store, no-cache, nosniff', async () => {
       const res = await request(url).get('/me');
       expect(res.status).toBe(401);
-      expectNotCacheable(res);
+      expectAuthenticatedHeaders(res);
     });
 
-    it('GET /me with a tampered bearer token → 401 (RFC 6750 header), no-store + no-cache', async () => {
+    it('GET /me with a tampered bearer token → 401 (RFC 6750 header), no-store, no-cache, nosniff', async () => {
       const { accessToken } = await loginHeader(url, ALICE);
       const res = await request(url).get('/me').set('Authorization', bearer(tamperSignature(accessToken)));
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer\b/);
-      expectNotCacheable(res);
+      expectAuthenticatedHeaders(res);
     });
 
-    it('GET /me with the cookie of a logged-out session → 401, no-store + no-cache', async () => {
+    it('GET /me with the cookie of a logged-out session → 401, no-store, no-cache, nosniff', async () => {
       const alice = new CookieClient(url);
       await alice.login(ALICE);
       expect((await alice.get('/me')).status).toBe(200);
@@ -99,30 +99,30 @@ describe('headers of authenticated app routes (S-44, S-49)', () => {
       expect((await alice.post('/auth/logout')).status).toBe(204);
       const res = await request(url).get('/me').set('Cookie', `${alice.accessName}=${access}`);
       expect(res.status).toBe(401);
-      expectNotCacheable(res);
+      expectAuthenticatedHeaders(res);
     });
 
-    it('GET /me with a revoked bearer token → 401, no-store + no-cache', async () => {
+    it('GET /me with a revoked bearer token → 401, no-store, no-cache, nosniff', async () => {
       const { accessToken } = await loginHeader(url, ALICE);
       await request(url).post('/auth/logout').set('Authorization', bearer(accessToken)).expect(204);
       const res = await request(url).get('/me').set('Authorization', bearer(accessToken));
       expect(res.status).toBe(401);
-      expectNotCacheable(res);
+      expectAuthenticatedHeaders(res);
     });
 
-    it('GET /admin/stats as a normal user → 403, no-store + no-cache', async () => {
+    it('GET /admin/stats as a normal user → 403, no-store, no-cache, nosniff', async () => {
       const { accessToken } = await loginHeader(url, ALICE);
       const res = await request(url).get('/admin/stats').set('Authorization', bearer(accessToken));
       expect(res.status).toBe(403);
-      expectNotCacheable(res);
+      expectAuthenticatedHeaders(res);
     });
 
-    it('POST /notes by cookie without the CSRF token → 403, no-store + no-cache', async () => {
+    it('POST /notes by cookie without the CSRF token → 403, no-store, no-cache, nosniff', async () => {
       const alice = new CookieClient(url);
       await alice.login(ALICE);
       const res = await alice.post('/notes', { text: 'no csrf' }, false);
       expect(res.status).toBe(403);
-      expectNotCacheable(res);
+      expectAuthenticatedHeaders(res);
     });
   });
 });
