@@ -33,6 +33,15 @@ async function settledUsedMemory(redis) {
   return last;
 }
 
+/** Waits (up to 30 s) until used_memory is back within 1 MiB of `baseline` (scripts and buffers stay). */
+async function backTo(redis, baseline) {
+  for (let i = 0; i < 120; i++) {
+    if ((await usedMemory(redis)) <= baseline + 1_048_576) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  progress(`memory: Redis did not shrink back to its baseline (${baseline} B) within 30 s; figures may be low`);
+}
+
 /** Deletes every key under `prefix` (SCAN + UNLINK); only the bench's own keys. */
 export async function deleteKeys(redis, prefix) {
   let cursor = 0;
@@ -124,7 +133,11 @@ export async function memoryScenario({ redis, total }) {
     // What the 64-byte cap saves: the whole desktop User-Agent, as stored before the cap.
     ['perUser1-wholeUA', 1, DESKTOP_USER_AGENT],
   ];
+  // Every case starts from the same Redis: the keyspace dictionaries a case grew must have shrunk
+  // back (Redis does that in its cron after the deletes), or the next case would get them free.
+  const baseline = await settledUsedMemory(redis);
   for (const [name, perUser, userAgent, opts = {}] of cases) {
+    await backTo(redis, baseline);
     // As long as the default `sess:` prefix, so key names weigh what they weigh in production.
     const keyPrefix = `s${randomBytes(2).toString('hex').slice(0, 3)}:`;
     try {
