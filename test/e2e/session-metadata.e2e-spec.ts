@@ -1,8 +1,10 @@
 /**
- * What a login stores about the client: the User-Agent is kept to its first 64 UTF-8 bytes (never
- * splitting a character), so that on Redis the session hash stays a compact listpack.
+ * What a login stores: a fresh 128-bit random session id (S-23), and the User-Agent kept to its
+ * first 64 UTF-8 bytes (never splitting a character), so that on Redis the session hash stays a
+ * compact listpack.
  */
 import request from 'supertest';
+import { SessionService } from '../../lib/index.js';
 import { startRedis, type RedisProcess } from '../utils/redis.js';
 import { type RunningSample, startSample } from '../utils/sample-app.js';
 import { redisTestStore, type TestStore } from '../utils/stores.js';
@@ -75,5 +77,21 @@ describe('stored User-Agent', () => {
     expect(Buffer.byteLength(listed)).toBe(63);
     expect(listed).toBe(seen.slice(0, 32));
     expect(listed).not.toContain('\uFFFD');
+  });
+});
+
+describe('session ids (S-23)', () => {
+  it('are 128 random bits in base64url, never repeated, never derived from the user', async () => {
+    const service = sample.app.get(SessionService);
+    const ids = await Promise.all(Array.from({ length: 500 }, () => service.create({ id: 'u-same-user' }).then((t) => t.sessionId)));
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) {
+      expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(Buffer.from(id, 'base64url')).toHaveLength(16);
+    }
+    // Roughly half of the 128 × 500 bits are set: a counter or a constant-heavy id would be far off.
+    const ones = ids.reduce((n, id) => n + [...Buffer.from(id, 'base64url')].reduce((m, b) => m + b.toString(2).replace(/0/g, '').length, 0), 0);
+    expect(ones / (128 * ids.length)).toBeGreaterThan(0.47);
+    expect(ones / (128 * ids.length)).toBeLessThan(0.53);
   });
 });
