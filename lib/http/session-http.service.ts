@@ -162,8 +162,8 @@ export class SessionHttpService implements OnModuleInit {
   }
 
   /**
-   * `nosniff` for authenticated answers (the guard has already set `no-store`), and silent renewal
-   * of a nearly expired access cookie. Called once per request, by `SessionGuard`.
+   * Silent renewal of a nearly expired access cookie, once authenticated (the guard has already
+   * set the headers with `protectAuthenticated`). Called once per request, by `SessionGuard`.
    */
   decorateAuthenticatedResponse(res: unknown, principal: SessionPrincipal): void {
     const renewal = this.options.silentRenewal;

@@ -25,7 +25,9 @@ export class AccessTokenService {
   private readonly signer: JwtService;
   /** The canonical header segment of the tokens this service signs. */
   private readonly header: string;
-  /** Canonical header segment → verifier for that key. */
+  /** HS256 and EdDSA are checked here (`verifyDirect`); the others by jsonwebtoken. */
+  private readonly direct: boolean;
+  /** Canonical header segment → jsonwebtoken verifier for that key (RS256, PS256, ES256 only). */
   private readonly verifiers = new Map<string, JwtService>();
   private readonly keysByHeader = new Map<string, KeyObject>();
   /** Header segments of `previousKeys`, and when they stop verifying (ms). */
@@ -51,13 +53,14 @@ export class AccessTokenService {
       signOptions: { algorithm: jwtAlgorithm, header: header as never, ...claimOptions },
       verifyOptions,
     });
+    this.direct = algorithm === 'HS256' || algorithm === 'EdDSA';
     const segment = encodeHeader(header);
     this.header = segment;
-    this.verifiers.set(segment, this.signer);
+    if (!this.direct) this.verifiers.set(segment, this.signer);
     this.keysByHeader.set(segment, verifyKey);
     for (const [oldKid, key] of previousKeys) {
       const segment = encodeHeader({ alg: algorithm, typ: ACCESS_HEADER_TYP, kid: oldKid });
-      this.verifiers.set(segment, new JwtService({ ...keyOpts(key, key), verifyOptions }));
+      if (!this.direct) this.verifiers.set(segment, new JwtService({ ...keyOpts(key, key), verifyOptions }));
       this.keysByHeader.set(segment, key);
       this.retired.add(segment);
     }
@@ -107,8 +110,7 @@ export class AccessTokenService {
   /** Verifies signature first, then every claim; throws `InvalidTokenError`. `now` in ms. */
   verify(token: unknown, now: number): AccessClaims {
     const segment = headerSegment(token);
-    const algorithm = this.options.access.algorithm;
-    if (algorithm === 'HS256' || algorithm === 'EdDSA') {
+    if (this.direct) {
       const key = this.forHeader(this.keysByHeader, segment, now);
       return this.checkClaims(this.verifyDirect(token as string, key, now), now);
     }
