@@ -12,6 +12,13 @@ export const USER_AGENT = DESKTOP_USER_AGENT.slice(0, 64);
 /** A mobile app's User-Agent: short enough (≤ 64 bytes) for Redis to keep the hash a compact listpack. */
 export const SHORT_USER_AGENT = 'ExampleApp/3.2.1 (iPhone; iOS 17.4.1; Scale/3.00)';
 const DAY = 86_400_000;
+const IDLE_MS = 1_800_000;
+const GRACE_MS = 10_000;
+
+/** The repository the memory and scaling scenarios write through (the module's own code path). */
+function repository(redis, keyPrefix) {
+  return new RedisSessionRepository(redis, { cluster: false, keyPrefix, commandTimeout: 5000 });
+}
 
 async function usedMemory(redis) {
   const m = /used_memory:(\d+)/.exec(await redis.info('memory'));
@@ -64,7 +71,7 @@ async function pool(total, concurrency, task) {
 
 /** Creates `total` sessions through RedisSessionRepository.create, `perUser` per user. */
 export async function createSessions(redis, keyPrefix, total, perUser, tag = 'm', userAgent = USER_AGENT) {
-  const repo = new RedisSessionRepository(redis, { cluster: false, keyPrefix, commandTimeout: 5000 });
+  const repo = repository(redis, keyPrefix);
   const now = Date.now();
   const ids = [];
   await pool(total, 256, async (i) => {
@@ -80,7 +87,7 @@ export async function createSessions(redis, keyPrefix, total, perUser, tag = 'm'
       ip: '203.0.113.7',
       data: undefined,
       now,
-      idleTimeoutMs: 1800_000,
+      idleTimeoutMs: IDLE_MS,
       absoluteExpiresAt: now + 7 * DAY,
       refreshHash,
       refreshIssuedAt: Math.floor(now / 1000),
@@ -91,14 +98,14 @@ export async function createSessions(redis, keyPrefix, total, perUser, tag = 'm'
 
 /** Rotates every session once, as the first refresh does: the hash gains the previous digest and its time. */
 async function rotateOnce(redis, keyPrefix, ids) {
-  const repo = new RedisSessionRepository(redis, { cluster: false, keyPrefix, commandTimeout: 5000 });
+  const repo = repository(redis, keyPrefix);
   const now = Date.now();
   await pool(ids.length, 256, async (i) => {
     const { userId, id, refreshHash } = ids[i];
     const r = await repo.rotate(userId, id, {
       now,
-      idleTimeoutMs: 1800_000,
-      graceMs: 10_000,
+      idleTimeoutMs: IDLE_MS,
+      graceMs: GRACE_MS,
       presentedGeneration: 0,
       presentedHash: refreshHash,
       nextHash: randomBytes(16).toString('base64url'),
@@ -110,11 +117,11 @@ async function rotateOnce(redis, keyPrefix, ids) {
 
 /** The first touch a minute past the grace window, which drops the previous digest again. */
 async function touchAfterGrace(redis, keyPrefix, ids) {
-  const repo = new RedisSessionRepository(redis, { cluster: false, keyPrefix, commandTimeout: 5000 });
-  const later = Date.now() + 10_000 + 60_000 + 1;
+  const repo = repository(redis, keyPrefix);
+  const later = Date.now() + GRACE_MS + 60_000 + 1;
   await pool(ids.length, 256, async (i) => {
     const { userId, id } = ids[i];
-    const r = await repo.validate(userId, id, later, 1800_000, 0, 10_000);
+    const r = await repo.validate(userId, id, later, IDLE_MS, 0, GRACE_MS);
     if (r.status !== 'ok') throw new Error(`session ${i} answered ${r.status}`);
   });
 }
@@ -242,9 +249,9 @@ export async function cleanupScenario({ ctx, total }) {
       const key = `${keyPrefix}{cuser-${i}}:x`;
       batch.push(ctx.redis.zAdd(key, [
         { score: now - 60_000, value: randomBytes(16).toString('base64url') },
-        { score: now + 1800_000, value: randomBytes(16).toString('base64url') },
+        { score: now + IDLE_MS, value: randomBytes(16).toString('base64url') },
       ]));
-      batch.push(ctx.redis.pExpireAt(key, now + 1800_000));
+      batch.push(ctx.redis.pExpireAt(key, now + IDLE_MS));
     }
     await Promise.all(batch);
   }
