@@ -107,12 +107,15 @@ describe('SessionEvents', () => {
       expect(lines).toHaveLength(1);
       const [line] = messages() as [string];
       expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
-      expect(line).not.toMatch(/\\[nrtu]/);
+      // No JSON escape of a raw character (an odd run of backslashes before n, r, t, u…): the
+      // control characters were escaped as text before the line was built.
+      expect(line).not.toMatch(/(^|[^\\])(\\\\)*\\[bfnrtu]/);
       const parsed = JSON.parse(line) as Record<string, string>;
       expect(parsed.type).toBe('authn_login_fail');
       for (const field of ['userId', 'ip', 'reason']) {
         expect(parsed[field]).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
-        expect(parsed[field]!.startsWith('bob')).toBe(true);
+        // The first hostile character follows "bob" and reads as its escape.
+        expect(parsed[field]).toMatch(/^bob\\u[0-9a-f]{4}/);
       }
       // Subscribers get the same neutralised values as the log.
       expect(received[0]).toEqual(parsed);
@@ -126,14 +129,44 @@ describe('SessionEvents', () => {
       expect(parsed.reason!.length).toBeLessThanOrEqual(64);
     });
 
-    it('sanitizeForLog replaces every C0/C1 control and line separator, and keeps ordinary text', () => {
+    it('sanitizeForLog escapes every C0/C1 control and line separator, and keeps ordinary text', () => {
       let all = '';
-      for (let c = 0; c <= 0x9f; c += 1) all += String.fromCharCode(c);
+      const controls: number[] = [];
+      for (let c = 0; c <= 0x9f; c += 1) {
+        all += String.fromCharCode(c);
+        if (c < 0x20 || c >= 0x7f) controls.push(c);
+      }
       all += '\u2028\u2029';
+      controls.push(0x2028, 0x2029);
       const out = sanitizeForLog(all, 10_000);
-      expect(out).toHaveLength(all.length);
       expect(out).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+      for (const c of controls) expect(out).toContain(`\\u${c.toString(16).padStart(4, '0')}`);
+      // Printable ASCII is kept, except the backslash, which is doubled so escapes stay unambiguous.
+      expect(out).toContain(' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\\\]^_`abcdefghijklmnopqrstuvwxyz{|}~');
+      expect(out).toHaveLength(all.length - controls.length + 6 * controls.length + 1);
       expect(sanitizeForLog('alice@example.com é 💥')).toBe('alice@example.com é 💥');
+    });
+
+    it('sanitizeForLog escapes bidi, zero-width and other format characters (issue 10 item 11)', () => {
+      const cases: Array<[string, string]> = [
+        ['\u202e', '\\u202e'], // right-to-left override
+        ['\u202a\u202b\u202c\u202d', '\\u202a\\u202b\\u202c\\u202d'],
+        ['\u2066\u2067\u2068\u2069', '\\u2066\\u2067\\u2068\\u2069'], // isolates
+        ['\u200b\u200c\u200d', '\\u200b\\u200c\\u200d'], // zero-width space / joiners
+        ['\u200e\u200f\u061c', '\\u200e\\u200f\\u061c'], // direction marks
+        ['\ufeff\u2060\u00ad\u180e', '\\ufeff\\u2060\\u00ad\\u180e'],
+        ['\u{e0041}', '\\u{e0041}'], // tag character, outside the BMP
+        ['\ud800x', '\\ud800x'], // lone surrogate
+        ['a\\u202e', 'a\\\\u202e'], // typed text that merely looks like an escape
+      ];
+      for (const [input, escaped] of cases) expect(sanitizeForLog(`x${input}y`)).toBe(`x${escaped}y`);
+    });
+
+    it('sanitizeForLog never cuts an escape or a surrogate pair when it shortens', () => {
+      expect(sanitizeForLog('abcd\u202eef', 6)).toBe('abcd');
+      expect(sanitizeForLog('abcd\u202eef', 10)).toBe('abcd\\u202e');
+      expect(sanitizeForLog('abc💥', 4)).toBe('abc');
+      expect(sanitizeForLog('\u202e'.repeat(1000)).length).toBeLessThanOrEqual(200);
     });
   });
 

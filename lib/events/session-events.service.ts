@@ -7,16 +7,13 @@ import type {
 } from '../interfaces/session-event.interface.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
 import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
+import { sanitizeForLog } from './sanitize-for-log.js';
+
+export { sanitizeForLog };
 
 /** Events that attackers can trigger at will; their log lines are rate limited. */
 const NOISY: ReadonlySet<SessionAuditEventType> = new Set(['authn_token_invalid', 'csrf_fail', 'authn_login_fail']);
 const NOISY_PER_SECOND = 20;
-
-/** Strips control characters (log injection) and bounds the length of user-supplied text. */
-export function sanitizeForLog(value: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?').slice(0, max);
-}
 
 /**
  * Audit events: delivered to subscribers and the `onEvent` option, and logged as one JSON line
