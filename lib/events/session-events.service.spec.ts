@@ -224,6 +224,7 @@ describe('SessionEvents', () => {
       expect(lines.length).toBeLessThanOrEqual(21 * seconds);
       expect(lines.length).toBeLessThan(100);
       expect(lines.every((l) => l.level === 'warn')).toBe(true);
+      ev.onApplicationShutdown();
     });
 
     it('reports how many lines it suppressed once the window moves on', () => {
@@ -235,17 +236,135 @@ describe('SessionEvents', () => {
         jest.setSystemTime(NOW + 1000);
         ev.emit('csrf_fail', { ip: '198.51.100.1' });
         const summary = messages().map((m) => JSON.parse(m) as Record<string, unknown>).find((m) => m.type === 'audit_suppressed');
-        expect(summary).toMatchObject({ count: 30 });
+        expect(summary).toMatchObject({ event: 'csrf_fail', count: 30, ip: '198.51.100.1' });
         expect(lines).toHaveLength(22);
       } finally {
         jest.useRealTimers();
       }
     });
 
-    it('does not rate limit ordinary lifecycle events', () => {
+    it('logs the lifecycle events of many users in full (each user has its own budget)', () => {
       const ev = events();
       for (let i = 0; i < 300; i += 1) ev.emit('session_created', { userId: `u-${i}`, sessionId: SID });
       expect(lines.filter((l) => l.level === 'log')).toHaveLength(300);
+    });
+  });
+
+  describe('budget per event type and source (issue 10 item 1)', () => {
+    const parsedLines = () => messages().map((m) => JSON.parse(m) as Record<string, unknown>);
+    const summaries = () => parsedLines().filter((m) => m.type === 'audit_suppressed');
+    let ev: SessionEvents;
+    beforeEach(() => {
+      jest.useFakeTimers({ now: NOW });
+    });
+    afterEach(() => {
+      ev?.onApplicationShutdown();
+      jest.useRealTimers();
+    });
+
+    it('one type flooding from one address leaves other types and other addresses their own budget', () => {
+      ev = events();
+      for (let i = 0; i < 50; i += 1) ev.emit('authn_token_invalid', { ip: '203.0.113.9', reason: 'malformed' });
+      ev.emit('authn_login_fail', { userId: 'bob@example.com', ip: '203.0.113.9' });
+      ev.emit('csrf_fail', { ip: '203.0.113.9', reason: 'origin' });
+      ev.emit('authn_token_invalid', { ip: '198.51.100.2', reason: 'malformed' });
+      const logged = parsedLines();
+      expect(logged.filter((m) => m.type === 'authn_token_invalid' && m.ip === '203.0.113.9')).toHaveLength(20);
+      expect(logged.filter((m) => m.type === 'authn_login_fail')).toEqual([expect.objectContaining({ userId: 'bob@example.com', ip: '203.0.113.9' })]);
+      expect(logged.filter((m) => m.type === 'csrf_fail')).toHaveLength(1);
+      expect(logged.filter((m) => m.type === 'authn_token_invalid' && m.ip === '198.51.100.2')).toHaveLength(1);
+    });
+
+    it('charges a failed login to the address, not to the name typed (new names bring no new budget)', () => {
+      ev = events();
+      for (let i = 0; i < 60; i += 1) ev.emit('authn_login_fail', { userId: `user${i}@example.com`, ip: '203.0.113.9' });
+      expect(lines).toHaveLength(20);
+      jest.advanceTimersByTime(1000);
+      expect(summaries()).toEqual([
+        { type: 'audit_suppressed', event: 'authn_login_fail', count: 40, ip: '203.0.113.9', time: new Date(NOW).toISOString() },
+      ]);
+    });
+
+    it('charges authenticated events to the user, whatever address they come from', () => {
+      ev = events();
+      for (let i = 0; i < 500; i += 1) ev.emit('authz_fail', { userId: 'u-alice', sessionId: SID, ip: `10.0.${i >> 8}.${i & 255}` });
+      ev.emit('authz_fail', { userId: 'u-bob', sessionId: SID, ip: '10.0.0.1' });
+      expect(lines).toHaveLength(21);
+      expect(lines.every((l) => l.level === 'warn')).toBe(true);
+      jest.advanceTimersByTime(1000);
+      expect(summaries()).toEqual([expect.objectContaining({ event: 'authz_fail', count: 480, userId: 'u-alice' })]);
+      expect(summaries()[0]).not.toHaveProperty('ip');
+    });
+
+    it('writes the summary when the window ends, without waiting for another event', () => {
+      ev = events();
+      for (let i = 0; i < 25; i += 1) ev.emit('csrf_fail', { userId: 'u-alice', ip: '203.0.113.9', reason: 'token' });
+      jest.advanceTimersByTime(999);
+      expect(summaries()).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(summaries()).toEqual([expect.objectContaining({ event: 'csrf_fail', count: 5, userId: 'u-alice' })]);
+      expect(lines.at(-1)?.level).toBe('warn');
+      // Nothing more to say: no further lines while nothing happens.
+      jest.advanceTimersByTime(10_000);
+      expect(lines).toHaveLength(21);
+    });
+
+    it('the budget renews each window and lifecycle events of one user are bounded too', () => {
+      ev = events();
+      for (let i = 0; i < 30; i += 1) ev.emit('session_created', { userId: 'u-alice', sessionId: SID });
+      jest.advanceTimersByTime(1000);
+      for (let i = 0; i < 30; i += 1) ev.emit('session_created', { userId: 'u-alice', sessionId: SID });
+      jest.advanceTimersByTime(1000);
+      expect(parsedLines().filter((m) => m.type === 'session_created')).toHaveLength(40);
+      expect(summaries().map((m) => m.count)).toEqual([10, 10]);
+    });
+
+    it('bounds the tracked sources; the rest share one budget per type, summarised as overflow', () => {
+      ev = new SessionEvents(resolveSessionOptions({ secret: SECRET, clock: () => NOW }), { perWindow: 20, windowMs: 1000, maxSources: 50 });
+      for (let i = 0; i < 1000; i += 1) ev.emit('authn_token_invalid', { ip: `10.1.${i >> 8}.${i & 255}`, reason: 'malformed' });
+      for (let i = 0; i < 30; i += 1) ev.emit('csrf_fail', { ip: `10.2.0.${i}`, reason: 'origin' });
+      // 50 tracked addresses with a line each, then 20 lines for all the others together.
+      expect(parsedLines().filter((m) => m.type === 'authn_token_invalid')).toHaveLength(70);
+      expect(parsedLines().filter((m) => m.type === 'csrf_fail')).toHaveLength(20);
+      jest.advanceTimersByTime(1000);
+      expect(summaries()).toEqual([
+        expect.objectContaining({ event: 'authn_token_invalid', count: 930, overflow: true }),
+        expect.objectContaining({ event: 'csrf_fail', count: 10, overflow: true }),
+      ]);
+    });
+
+    it('keeps at most the default cap of sources in memory however many addresses send', () => {
+      ev = events();
+      const internals = ev as unknown as { budget: { trackedSources: number } };
+      for (let i = 0; i < 5000; i += 1) ev.emit('authn_token_invalid', { ip: `10.3.${i >> 8}.${i & 255}`, reason: 'malformed' });
+      expect(internals.budget.trackedSources).toBe(1000);
+      jest.advanceTimersByTime(1000);
+      expect(internals.budget.trackedSources).toBe(0);
+      expect(summaries()).toEqual([expect.objectContaining({ event: 'authn_token_invalid', count: 5000 - 1000 - 20, overflow: true })]);
+    });
+
+    it('writes pending summaries at shutdown', () => {
+      ev = events();
+      for (let i = 0; i < 21; i += 1) ev.emit('authn_token_invalid', { ip: '203.0.113.9', reason: 'malformed' });
+      ev.onApplicationShutdown();
+      expect(summaries()).toEqual([expect.objectContaining({ event: 'authn_token_invalid', count: 1, ip: '203.0.113.9' })]);
+    });
+
+    it('delivers every event to subscribers, however many lines are dropped', () => {
+      ev = events();
+      const received: string[] = [];
+      ev.subscribe((e) => received.push(e.type));
+      for (let i = 0; i < 100; i += 1) ev.emit('authz_fail', { userId: 'u-alice', sessionId: SID });
+      expect(received).toHaveLength(100);
+      expect(lines).toHaveLength(20);
+    });
+
+    it('logs token reuse and theft revocations at WARN, other revocations at LOG', () => {
+      ev = events();
+      ev.emit('authn_token_reuse', { userId: 'u-alice', sessionId: SID });
+      ev.emit('session_revoked', { userId: 'u-alice', sessionId: SID, reason: 'theft' });
+      ev.emit('session_revoked', { userId: 'u-bob', sessionId: SID, reason: 'logout' });
+      expect(lines.map((l) => l.level)).toEqual(['warn', 'warn', 'log']);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import type {
   SessionAuditEvent,
   SessionAuditEventType,
@@ -7,28 +7,42 @@ import type {
 } from '../interfaces/session-event.interface.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
 import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
+import { AUDIT_LOG_LIMITS, AuditLogBudget, type AuditLogLimits, DEFAULT_AUDIT_LOG_LIMITS } from './audit-log-budget.js';
 import { sanitizeForLog } from './sanitize-for-log.js';
 
 export { sanitizeForLog };
 
-/** Events that attackers can trigger at will; their log lines are rate limited. */
-const NOISY: ReadonlySet<SessionAuditEventType> = new Set(['authn_token_invalid', 'csrf_fail', 'authn_login_fail']);
-const NOISY_PER_SECOND = 20;
+/** Failures worth an operator's attention. Not `error`: Nest writes that to stderr, the sample logs to stdout. */
+const WARN: ReadonlySet<SessionAuditEventType> = new Set([
+  'authn_login_fail',
+  'authn_token_invalid',
+  'authn_token_reuse',
+  'authz_fail',
+  'csrf_fail',
+]);
+
+function isWarning(event: SessionAuditEvent): boolean {
+  return WARN.has(event.type) || (event.type === 'session_revoked' && event.reason === 'theft');
+}
 
 /**
  * Audit events: delivered to subscribers and the `onEvent` option, and logged as one JSON line
- * through Nest's Logger. Never carries a token or a raw session id.
+ * through Nest's Logger. Never carries a token or a raw session id. Log lines (not deliveries)
+ * are budgeted per event type and source; see `AuditLogBudget`.
  * @publicApi
  */
 @Injectable()
-export class SessionEvents {
+export class SessionEvents implements OnApplicationShutdown {
   private readonly logger = new Logger('SessionAudit');
   private readonly listeners = new Set<SessionEventListener>();
-  private windowStart = 0;
-  private windowCount = 0;
-  private suppressed = 0;
+  private readonly budget: AuditLogBudget;
 
-  constructor(@Inject(SESSION_RESOLVED_OPTIONS) private readonly options: ResolvedSessionOptions) {}
+  constructor(
+    @Inject(SESSION_RESOLVED_OPTIONS) private readonly options: ResolvedSessionOptions,
+    @Optional() @Inject(AUDIT_LOG_LIMITS) limits?: AuditLogLimits,
+  ) {
+    this.budget = new AuditLogBudget(limits ?? DEFAULT_AUDIT_LOG_LIMITS, (line) => this.logger.warn(line), options.clock);
+  }
 
   /** Adds a listener; returns a function that removes it. */
   subscribe(listener: SessionEventListener): () => void {
@@ -51,6 +65,7 @@ export class SessionEvents {
     if (fields.ip !== undefined) event.ip = sanitizeForLog(fields.ip, 64);
     if (fields.reason !== undefined) event.reason = sanitizeForLog(fields.reason, 64);
     this.log(event);
+    // Subscribers get every event: only log lines are budgeted.
     try {
       this.options.onEvent?.(event);
     } catch {
@@ -65,24 +80,14 @@ export class SessionEvents {
     }
   }
 
+  /** Writes the summaries of lines still being counted, so a shutdown loses no count. */
+  onApplicationShutdown(): void {
+    this.budget.close();
+  }
+
   private log(event: SessionAuditEvent): void {
-    if (NOISY.has(event.type)) {
-      const now = Date.now();
-      if (now - this.windowStart >= 1000) {
-        if (this.suppressed > 0) {
-          this.logger.warn(JSON.stringify({ type: 'audit_suppressed', count: this.suppressed, time: new Date(now).toISOString() }));
-        }
-        this.windowStart = now;
-        this.windowCount = 0;
-        this.suppressed = 0;
-      }
-      if (++this.windowCount > NOISY_PER_SECOND) {
-        this.suppressed += 1;
-        return;
-      }
-      this.logger.warn(JSON.stringify(event));
-      return;
-    }
-    this.logger.log(JSON.stringify(event));
+    if (!this.budget.admit(event)) return;
+    if (isWarning(event)) this.logger.warn(JSON.stringify(event));
+    else this.logger.log(JSON.stringify(event));
   }
 }
