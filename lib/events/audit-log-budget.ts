@@ -12,7 +12,7 @@ export interface AuditLogLimits {
 
 export const DEFAULT_AUDIT_LOG_LIMITS: AuditLogLimits = { perWindow: 20, windowMs: 1000, maxSources: 1000 };
 
-/** Internal token: lets a test app run with smaller limits. Not exported from the package. */
+/** Internal token for the optional limits argument of `SessionEvents` (tests pass smaller ones). Not exported. */
 export const AUDIT_LOG_LIMITS = Symbol('SESSION:AUDIT_LOG_LIMITS');
 
 /** Who a budget belongs to; named in its summary line. */

@@ -28,5 +28,8 @@ export interface SessionAuditEvent {
   reason?: string;
 }
 
-/** Implement and pass to `SessionEvents.subscribe()` to receive audit events. */
+/**
+ * Implement and pass to `SessionEvents.subscribe()` to receive audit events. Listeners get every
+ * event, unthrottled: only the log lines are budgeted (per event type and source).
+ */
 export type SessionEventListener = (event: SessionAuditEvent) => void;
