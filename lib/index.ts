@@ -11,7 +11,7 @@ export type { HttpRequestLike } from './http/http-adapter.js';
 export { SessionInterceptor } from './interceptors/session.interceptor.js';
 export * from './interfaces/index.js';
 export { MemorySessionRepository } from './repository/memory-session.repository.js';
-export { RedisSessionRepository } from './repository/redis-session.repository.js';
+export { RedisSessionRepository, type RedisClockMode, type RedisRepositoryOptions } from './repository/redis-session.repository.js';
 export { SessionStoreUnavailableError } from './repository/store-unavailable.error.js';
 export { HKDF_INFO, SessionConfigError } from './session-options.js';
 export * from './session.constants.js';

@@ -65,7 +65,7 @@ export interface ResolvedSessionOptions {
   };
   csrf: { enabled: boolean; headerName: string; allowedOrigins: Set<string> };
   cleanup: { enabled: boolean; cron: string; batchSize: number };
-  redis: { keyPrefix: string; commandTimeout: number };
+  redis: { keyPrefix: string; commandTimeout: number; clock: 'server' | 'local' };
   silentRenewal: number;
   requireHttps: boolean;
   clock: () => number;
@@ -318,6 +318,10 @@ export function resolveSessionOptions(options: SessionModuleOptions, routePrefix
   if (!Number.isFinite(commandTimeout) || commandTimeout <= 0) {
     throw new SessionConfigError('redis.commandTimeout must be a positive number of milliseconds');
   }
+  const redisClock = options.redis?.clock ?? 'server';
+  if (redisClock !== 'server' && redisClock !== 'local') {
+    throw new SessionConfigError("redis.clock must be 'server' or 'local'");
+  }
   const silentRenewal = options.silentRenewal ?? 0;
   if (!Number.isFinite(silentRenewal) || silentRenewal < 0 || silentRenewal >= accessTtl) {
     throw new SessionConfigError('silentRenewal must be between 0 and accessToken.ttl');
@@ -341,7 +345,7 @@ export function resolveSessionOptions(options: SessionModuleOptions, routePrefix
       cron: options.cleanup?.cron ?? '0 * * * * *',
       batchSize,
     },
-    redis: { keyPrefix: options.redis?.keyPrefix ?? 'sess:', commandTimeout },
+    redis: { keyPrefix: options.redis?.keyPrefix ?? 'sess:', commandTimeout, clock: redisClock },
     silentRenewal,
     requireHttps: options.requireHttps ?? false,
     clock: options.clock ?? Date.now,

@@ -21,6 +21,7 @@ export function createRepository(options: SessionModuleOptions, resolved: Resolv
       cluster: store.name === 'redis-cluster',
       keyPrefix: resolved.redis.keyPrefix,
       commandTimeout: resolved.redis.commandTimeout,
+      clock: resolved.redis.clock,
     });
   }
   throw new SessionConfigError('`store` must be a cache-manager-redis-yet store or a SessionRepository');

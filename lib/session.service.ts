@@ -120,8 +120,9 @@ export class SessionService {
     refreshToken: string,
     refreshExp: number,
     roles: string[],
+    fixed?: { iat: number; jti: string },
   ): IssuedTokens {
-    const access = this.accessTokens.issue(userId, sessionId, now);
+    const access = this.accessTokens.issue(userId, sessionId, now, fixed);
     return {
       sessionId,
       userId,
@@ -213,8 +214,9 @@ export class SessionService {
   }
 
   /**
-   * Rotates a refresh token. A token rotated out less than `refreshGrace` ago answers the same
-   * successor as the request that rotated it; any older token is theft and ends the session.
+   * Rotates a refresh token. A token rotated out less than `refreshGrace` ago (up to 3 generations
+   * back) answers the current successor — the same refresh and access token as the request that
+   * rotated it, and no new event; any older token is theft and ends the session.
    */
   async refresh(refreshToken: unknown, ip?: string): Promise<IssuedTokens> {
     const now = this.options.clock();
@@ -239,13 +241,15 @@ export class SessionService {
     switch (result.status) {
       case 'rotated':
       case 'raced': {
-        const exp = Math.floor(result.absoluteExpiresAt / 1000);
+        // Every generation carries the first token's exp, so a re-created successor is byte-identical.
         const successor =
           result.status === 'rotated'
             ? next
-            : this.refreshTokens.sign(claims.sub, claims.sid, result.generation, result.issuedAt, exp);
-        this.events.emit('session_renewed', { ...who, reason: result.status });
-        return this.tokens(claims.sub, claims.sid, now, successor, exp, result.roles);
+            : this.refreshTokens.sign(claims.sub, claims.sid, result.generation, result.issuedAt, claims.exp);
+        // One event per generation: replays inside the window are answers, not renewals.
+        if (result.status === 'rotated') this.events.emit('session_renewed', { ...who, reason: result.status });
+        const access = { iat: result.issuedAt, jti: this.refreshTokens.accessJti(successor) };
+        return this.tokens(claims.sub, claims.sid, now, successor, claims.exp, result.roles, access);
       }
       case 'reused':
         this.events.emit('authn_token_reuse', who);

@@ -15,7 +15,8 @@ import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
 
 /** Name of the cron job in `SchedulerRegistry`. */
 export const SESSION_CLEANUP_JOB = 'session-cleanup';
-const LOCK_TTL_MS = 5 * 60_000;
+/** Short: the repository renews it while the pass runs, so a dead or stalled holder blocks others for 15 s at most. */
+export const CLEANUP_LOCK_TTL_MS = 15_000;
 
 /**
  * Prunes expired sessions and index entries. Scheduled from options through `SchedulerRegistry`
@@ -66,9 +67,14 @@ export class SessionCleanupService implements OnApplicationBootstrap, BeforeAppl
    * Runs one cleanup pass now. Returns the counts, or `null` when another replica holds the lock.
    */
   async run(): Promise<CleanupResult | null> {
-    const release = await this.repository.acquireLock('cleanup', LOCK_TTL_MS);
+    const release = await this.repository.acquireLock('cleanup', CLEANUP_LOCK_TTL_MS);
     if (!release) return null;
     const started = Date.now();
+    // Renewed while this pass runs, so the lock lives exactly as long as the pass (plus one ttl if we die).
+    const renewal = release.renew
+      ? setInterval(() => void release.renew!().catch(() => false), CLEANUP_LOCK_TTL_MS / 3)
+      : undefined;
+    renewal?.unref();
     try {
       const result = await this.repository.cleanup(
         this.options.clock(),
@@ -78,6 +84,7 @@ export class SessionCleanupService implements OnApplicationBootstrap, BeforeAppl
       this.logger.log(JSON.stringify({ type: 'session_cleanup', ...result, ms: Date.now() - started }));
       return result;
     } finally {
+      clearInterval(renewal);
       await release();
     }
   }

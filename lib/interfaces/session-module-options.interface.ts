@@ -80,6 +80,13 @@ export interface SessionRedisOptions {
   keyPrefix?: string;
   /** Upper bound for one store call in ms; past it the request answers 503. @default 1000 */
   commandTimeout?: number;
+  /**
+   * Whose clock decides expiry, idle, grace and pruning. `'server'`: Redis TIME, so replicas with
+   * skewed clocks agree. `'local'`: the `clock` option — only for tests that move one fake clock
+   * for every replica; in production a skewed replica would then end or keep sessions wrongly.
+   * @default 'server'
+   */
+  clock?: 'server' | 'local';
 }
 
 /**

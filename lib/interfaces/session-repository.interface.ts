@@ -1,6 +1,9 @@
 import type { SessionRecord, ValidatedSession } from './session-record.interface.js';
 
-/** Everything the repository stores for a new session. Times are epoch ms. */
+/**
+ * Everything the repository stores for a new session. Times are epoch ms. A store with its own
+ * clock (Redis) places the session at its own time and keeps `absoluteExpiresAt - now` as the lifetime.
+ */
 export interface NewSession {
   id: string;
   userId: string;
@@ -37,8 +40,10 @@ export interface RotateRequest {
 
 /**
  * Rotation outcome. `rotated`: the presented token was current, its successor is now current.
- * `raced`: the presented token was rotated out inside the grace window; the caller re-creates
- * the current successor from `generation` + `issuedAt`. `reused`: theft, the session is gone.
+ * `raced`: the presented token was one of the last 3 generations and was rotated out less than
+ * `graceMs` ago; the caller re-creates the current successor from `generation` + `issuedAt`.
+ * `reused`: theft, the session is gone. A store that cannot tell whether a rotation happened
+ * throws `SessionStoreUnavailableError` and must then not have consumed the presented token.
  */
 export type RotateResult =
   | {
@@ -62,7 +67,9 @@ export interface CleanupResult {
 }
 
 /**
- * Storage for sessions. Every method is one atomic step (one round trip on Redis).
+ * Storage for sessions. Every method is one atomic step (one round trip on Redis). The `now`
+ * arguments are the caller's clock; a shared store may decide liveness with its own clock
+ * instead (Redis uses TIME), so replicas with skewed clocks agree.
  * @publicApi
  */
 export interface SessionRepository {
@@ -87,13 +94,22 @@ export interface SessionRepository {
   /** Number of sessions revoked. */
   revokeAll(userId: string): Promise<number>;
   list(userId: string, now: number, idleTimeoutMs: number): Promise<SessionRecord[]>;
-  /** Prunes expired entries in bounded batches. */
+  /** Prunes entries of sessions that are gone, in bounded batches; never a live session's. */
   cleanup(now: number, batchSize: number, idleTimeoutMs: number): Promise<CleanupResult>;
   /** Rejects when the store cannot serve. */
   ping(): Promise<void>;
-  /** Takes a short lock so one replica runs a cleanup tick; returns a release function or null. */
-  acquireLock(name: string, ttlMs: number): Promise<(() => Promise<void>) | null>;
+  /**
+   * Takes a short lock so one replica runs a cleanup tick; returns a release function or null.
+   * The lock lapses `ttlMs` after it was taken or last renewed, so it never outlives a dead holder for long.
+   */
+  acquireLock(name: string, ttlMs: number): Promise<SessionLockRelease | null>;
 }
+
+/**
+ * Releases a lock (only if still ours). `renew`, when the store has it, extends the lock by its
+ * ttl and answers false once the lock is no longer ours.
+ */
+export type SessionLockRelease = (() => Promise<void>) & { renew?: () => Promise<boolean> };
 
 /** Injection token of the active repository. */
 export const SessionRepository = Symbol('SessionRepository');

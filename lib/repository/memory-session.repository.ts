@@ -4,6 +4,7 @@ import type {
   NewSession,
   RotateRequest,
   RotateResult,
+  SessionLockRelease,
   SessionRepository,
   ValidateResult,
 } from '../interfaces/session-repository.interface.js';
@@ -19,9 +20,12 @@ interface MemorySession {
   generation: number;
   hash: string;
   issuedAt: number;
-  previousHash: string | undefined;
-  rotatedAt: number;
+  /** Digests of the last generations, newest first, with when each was rotated out. */
+  previous: { hash: string; rotatedAt: number }[];
 }
+
+/** As the Redis scripts: a tab this many rotations behind, inside the grace window, gets the successor. */
+const PREVIOUS_GENERATIONS = 3;
 
 /**
  * The embedded default: same behaviour as the Redis repository, for one process.
@@ -46,8 +50,7 @@ export class MemorySessionRepository implements SessionRepository {
       generation: 0,
       hash: s.refreshHash,
       issuedAt: s.refreshIssuedAt,
-      previousHash: undefined,
-      rotatedAt: 0,
+      previous: [],
     });
   }
 
@@ -94,19 +97,16 @@ export class MemorySessionRepository implements SessionRepository {
       roles: [...s.roles],
     });
     if (r.presentedGeneration === s.generation && r.presentedHash === s.hash) {
-      s.previousHash = s.hash;
-      s.rotatedAt = r.now;
+      s.previous = [{ hash: s.hash, rotatedAt: r.now }, ...s.previous].slice(0, PREVIOUS_GENERATIONS);
       s.generation += 1;
       s.hash = r.nextHash;
       s.issuedAt = r.nextIssuedAt;
       s.lastSeenAt = r.now;
       return answer('rotated');
     }
-    if (
-      r.presentedGeneration === s.generation - 1 &&
-      r.presentedHash === s.previousHash &&
-      r.now - s.rotatedAt <= r.graceMs
-    ) {
+    const back = s.generation - r.presentedGeneration;
+    const previous = back >= 1 ? s.previous[back - 1] : undefined;
+    if (previous && r.presentedHash === previous.hash && r.now - previous.rotatedAt <= r.graceMs) {
       s.lastSeenAt = r.now;
       return answer('raced');
     }
@@ -169,15 +169,22 @@ export class MemorySessionRepository implements SessionRepository {
 
   async ping(): Promise<void> {}
 
-  async acquireLock(name: string, ttlMs: number): Promise<(() => Promise<void>) | null> {
+  async acquireLock(name: string, ttlMs: number): Promise<SessionLockRelease | null> {
     const now = Date.now();
     if ((this.locks.get(name)?.until ?? 0) > now) return null;
     const owner = Symbol(name);
     this.locks.set(name, { owner, until: now + ttlMs });
-    return async () => {
+    const release: SessionLockRelease = async () => {
       // Only the owner releases: after the ttl lapsed someone else may hold the lock.
       if (this.locks.get(name)?.owner === owner) this.locks.delete(name);
     };
+    release.renew = async () => {
+      const lock = this.locks.get(name);
+      if (lock?.owner !== owner || lock.until <= Date.now()) return false;
+      lock.until = Date.now() + ttlMs;
+      return true;
+    };
+    return release;
   }
 
   /** Number of stored sessions (tests and diagnostics). */

@@ -3,7 +3,7 @@ import type { createCluster } from 'redis';
 import { startRedisCluster, type RedisClusterProcess } from '../../test/utils/redis.js';
 import { clusterTestStore, type TestStore } from '../../test/utils/stores.js';
 import type { NewSession, SessionRepository } from '../interfaces/session-repository.interface.js';
-import { type RedisClusterClient, type RedisNodeClient, RedisSessionRepository } from './redis-session.repository.js';
+import { type RedisClockMode, type RedisClusterClient, type RedisNodeClient, RedisSessionRepository } from './redis-session.repository.js';
 import {
   ContractKit,
   describeRedisInternals,
@@ -31,11 +31,13 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const repository = (store: TestStore, keyPrefix: string, commandTimeout = 2000): SessionRepository =>
+/** `local` clock by default: the contract moves time by hand with explicit `now`s. */
+const repository = (store: TestStore, keyPrefix: string, commandTimeout = 2000, clock: RedisClockMode = 'local'): SessionRepository =>
   new RedisSessionRepository(store.client as unknown as RedisNodeClient | RedisClusterClient, {
     cluster: true,
     keyPrefix,
     commandTimeout,
+    clock,
   });
 
 function fixture() {
@@ -44,6 +46,7 @@ function fixture() {
   return {
     repo: repository(main, keyPrefix),
     peers: others.map((s) => repository(s, keyPrefix)),
+    serverClock: (commandTimeout?: number) => repository(main, keyPrefix, commandTimeout, 'server'),
     raw: main.client as unknown as RawRedis,
     keys: new SessionKeys(keyPrefix),
     teardown: async () => undefined,

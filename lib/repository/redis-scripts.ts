@@ -6,12 +6,35 @@ export interface LuaScript {
   readonly sha: string;
 }
 
-function script(source: string): LuaScript {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
+/**
+ * `#!lua` (Redis 7) makes Redis check for OOM once, before the script starts, instead of at each
+ * write: a script that writes several fields can then never stop half way at `maxmemory`.
+ */
+function script(source: string, shebang = false): LuaScript {
+  const text = shebang ? `#!lua\n${source}` : source;
+  return { source: text, sha: createHash('sha1').update(text).digest('hex') };
 }
 
+/**
+ * One clock for every replica: the store's. ARGV `now` is '' in production (Redis TIME); tests
+ * that move a shared fake clock pass it explicitly. Redis 7 replicates effects, so TIME before
+ * writes is fine.
+ */
+const CLOCK = `
+local function clock(arg)
+  if arg ~= '' then return tonumber(arg) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
 // Slides the idle deadline: KEYS[1] session hash, KEYS[2] user index, ARGV[1] session id.
-const TOUCH = `
+const TOUCH = `${CLOCK}
+local function previous(p)
+  if not p then return nil, 0 end
+  local digest, at = string.match(p, '^(.*):(%d+)$')
+  return digest, tonumber(at)
+end
 local function touch(now, idle, a)
   local exp = string.format('%d', math.min(now + idle, a))
   redis.call('HSET', KEYS[1], 'l', string.format('%d', now))
@@ -25,59 +48,89 @@ local function drop()
 end
 `;
 
-/** ARGV: sid, now, expireAt, absolute, roles, userAgent, ip, data, refreshHash, refreshIat */
-export const CREATE = script(`
-redis.call('HSET', KEYS[1], 'c', ARGV[2], 'l', ARGV[2], 'a', ARGV[4], 'g', '0', 'h', ARGV[9], 'i', ARGV[10],
+/** Previous refresh digests kept: a tab up to this many rotations behind, inside the grace window, still gets the successor. */
+export const PREVIOUS_GENERATIONS = 3;
+
+/** ARGV: sid, now ('' = Redis TIME), idleMs, absoluteMs (lifetime), roles, userAgent, ip, data, refreshHash, refreshIat. Returns now. */
+export const CREATE = script(
+  `${CLOCK}
+local now = clock(ARGV[2])
+local a = now + tonumber(ARGV[4])
+local exp = string.format('%d', math.min(now + tonumber(ARGV[3]), a))
+local n = string.format('%d', now)
+redis.call('HSET', KEYS[1], 'c', n, 'l', n, 'a', string.format('%d', a), 'g', '0', 'h', ARGV[9], 'i', ARGV[10],
   'r', ARGV[5], 'ua', ARGV[6], 'ip', ARGV[7])
 if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'd', ARGV[8]) end
-redis.call('PEXPIREAT', KEYS[1], ARGV[3])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-if redis.call('PEXPIRETIME', KEYS[2]) < tonumber(ARGV[3]) then redis.call('PEXPIREAT', KEYS[2], ARGV[3]) end
-return 1
-`);
+redis.call('PEXPIREAT', KEYS[1], exp)
+redis.call('ZADD', KEYS[2], exp, ARGV[1])
+if redis.call('PEXPIRETIME', KEYS[2]) < tonumber(exp) then redis.call('PEXPIREAT', KEYS[2], exp) end
+return now
+`,
+  true,
+);
 
 /**
- * ARGV: sid, now, idleMs, touchEveryMs, previousTtlMs ('' = keep). Returns 0 missing, 1 expired, or {roles, data}.
- * A touch also drops the previous refresh digest (p, pt) once it is older than previousTtlMs: only the
- * grace window needs it, and without it the hash is back in a smaller allocation.
+ * ARGV: sid, now ('' = Redis TIME), idleMs, touchEveryMs, previousTtlMs ('' = keep).
+ * Returns 0 missing, 1 expired, or {roles, data}. A touch also drops previous refresh digests
+ * (p1..p3, "digest:rotatedAtMs") older than previousTtlMs: only the grace window needs them, and
+ * without them the hash is back in a smaller allocation.
  */
 export const VALIDATE = script(`${TOUCH}
-local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'r', 'd', 'pt')
+local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'r', 'd')
 if not v[1] then return 0 end
-local now, idle = tonumber(ARGV[2]), tonumber(ARGV[3])
+local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
 local l, a = tonumber(v[1]), tonumber(v[2])
 if now >= a or now >= l + idle then drop() return 1 end
 if now - l >= tonumber(ARGV[4]) then
   touch(now, idle, a)
-  if v[5] and ARGV[5] ~= '' and now - tonumber(v[5]) > tonumber(ARGV[5]) then redis.call('HDEL', KEYS[1], 'p', 'pt') end
+  if ARGV[5] ~= '' then
+    local p = redis.call('HMGET', KEYS[1], 'p1', 'p2', 'p3')
+    for k = 1, 3 do
+      local digest, at = previous(p[k])
+      if digest and now - at > tonumber(ARGV[5]) then redis.call('HDEL', KEYS[1], 'p' .. k) end
+    end
+  end
 end
 return {v[3], v[4] or ''}
 `);
 
 /**
- * ARGV: sid, now, idleMs, graceMs, presentedGen, presentedHash, nextHash, nextIat.
- * Returns {0} missing, {1} expired, {2, gen, iat, absolute, roles} rotated,
- * {3, gen, iat, absolute, roles} raced inside the grace window, {4} reuse (session deleted), {5} invalid.
+ * ARGV: sid, now ('' = Redis TIME), idleMs, graceMs, presentedGen, presentedHash, nextHash, nextIat,
+ * deadline (Redis ms, '' = none). Every reply ends with the script's now.
+ * {0} missing, {1} expired, {2, gen, iat, absolute, roles} rotated, {3, gen, iat, absolute, roles}
+ * a token rotated out less than graceMs ago (up to 3 generations back), {4} reuse (session
+ * deleted), {5} invalid, {6} late: the caller gave up before the script ran, nothing changed.
+ * Writes come after every check, in one HSET, so nothing half-rotates.
  */
-export const ROTATE = script(`${TOUCH}
-local v = redis.call('HMGET', KEYS[1], 'g', 'h', 'p', 'pt', 'i', 'l', 'a', 'r')
-if not v[1] then return {0} end
-local now, idle = tonumber(ARGV[2]), tonumber(ARGV[3])
-local l, a = tonumber(v[6]), tonumber(v[7])
-if now >= a or now >= l + idle then drop() return {1} end
+export const ROTATE = script(
+  `${TOUCH}
+local now = clock(ARGV[2])
+if ARGV[9] ~= '' and now > tonumber(ARGV[9]) then return {6, now} end
+local v = redis.call('HMGET', KEYS[1], 'g', 'h', 'i', 'l', 'a', 'r', 'p1', 'p2', 'p3')
+if not v[1] then return {0, now} end
+local idle = tonumber(ARGV[3])
+local l, a = tonumber(v[4]), tonumber(v[5])
+if now >= a or now >= l + idle then drop() return {1, now} end
 local g, pg = tonumber(v[1]), tonumber(ARGV[5])
 if pg == g and ARGV[6] == v[2] then
-  redis.call('HSET', KEYS[1], 'g', g + 1, 'h', ARGV[7], 'p', v[2], 'pt', ARGV[2], 'i', ARGV[8])
+  local f = {'g', g + 1, 'h', ARGV[7], 'i', ARGV[8], 'p1', v[2] .. ':' .. string.format('%d', now)}
+  if v[7] then f[#f + 1] = 'p2' f[#f + 1] = v[7] end
+  if v[8] then f[#f + 1] = 'p3' f[#f + 1] = v[8] end
+  redis.call('HSET', KEYS[1], unpack(f))
   touch(now, idle, a)
-  return {2, g + 1, tonumber(ARGV[8]), v[7], v[8]}
+  return {2, g + 1, tonumber(ARGV[8]), v[5], v[6], now}
 end
-if pg == g - 1 and v[3] and ARGV[6] == v[3] and now - tonumber(v[4]) <= tonumber(ARGV[4]) then
+local k = g - pg
+local digest, at = previous(k >= 1 and k <= 3 and v[6 + k] or nil)
+if digest == ARGV[6] and now - at <= tonumber(ARGV[4]) then
   touch(now, idle, a)
-  return {3, g, tonumber(v[5]), v[7], v[8]}
+  return {3, g, tonumber(v[3]), v[5], v[6], now}
 end
-if pg < g then drop() return {4} end
-return {5}
-`);
+if pg < g then drop() return {4, now} end
+return {5, now}
+`,
+  true,
+);
 
 /** ARGV: sid. Returns 1 when the session existed. */
 export const REVOKE = script(`
@@ -96,9 +149,12 @@ redis.call('DEL', KEYS[1])
 return n
 `);
 
-/** KEYS[1] index; ARGV: session key prefix, now, idleMs. Returns flat {id, c, l, a, ua, ip, ...}; prunes dead ids. */
-export const LIST = script(`
-local now, idle = tonumber(ARGV[2]), tonumber(ARGV[3])
+/**
+ * KEYS[1] index; ARGV: session key prefix, now ('' = Redis TIME), idleMs. Returns flat
+ * {id, c, l, a, ua, ip, ...}. An index entry goes only with its session: missing, or dead by the store clock.
+ */
+export const LIST = script(`${CLOCK}
+local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local key = ARGV[1] .. id
@@ -112,6 +168,49 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   end
 end
 return out
+`);
+
+/**
+ * KEYS[1] index; ARGV: session key prefix, now ('' = Redis TIME), idleMs. Prunes entries whose
+ * score (a deadline hint) has passed, but only when the session is really gone by the store clock;
+ * a live one gets its true deadline back. Returns the number of entries removed.
+ */
+export const PRUNE = script(`${CLOCK}
+local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
+local n = 0
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
+  local key = ARGV[1] .. id
+  local v = redis.call('HMGET', key, 'l', 'a')
+  if v[1] and now < tonumber(v[2]) and now < tonumber(v[1]) + idle then
+    redis.call('ZADD', KEYS[1], math.min(tonumber(v[1]) + idle, tonumber(v[2])), id)
+  else
+    redis.call('DEL', key)
+    redis.call('ZREM', KEYS[1], id)
+    n = n + 1
+  end
+end
+return n
+`);
+
+/** Redis TIME in ms: the replica learns its offset to the store clock. */
+export const TIME = script(`${CLOCK}
+return clock('')
+`);
+
+/**
+ * KEYS[1] lock; ARGV: owner token, ttlMs, deadline (Redis ms, '' = none). Returns 1 when taken.
+ * Past the deadline the caller has given up: taking the lock then would leave it ownerless.
+ */
+export const LOCK = script(`${CLOCK}
+if ARGV[3] ~= '' and clock('') > tonumber(ARGV[3]) then return -1 end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+`);
+
+/** KEYS[1] lock; ARGV: owner token, ttlMs. Extends the lock only if we still own it. */
+export const RENEW = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
 `);
 
 /** KEYS[1] lock; ARGV: owner token. Deletes the lock only if we still own it. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { startRedis, type RedisProcess } from '../../test/utils/redis.js';
 import { redisTestStore, type TestStore } from '../../test/utils/stores.js';
-import { type RedisClusterClient, type RedisNodeClient, RedisSessionRepository } from './redis-session.repository.js';
+import { type RedisClockMode, type RedisClusterClient, type RedisNodeClient, RedisSessionRepository } from './redis-session.repository.js';
 import { describeRedisInternals, describeRepositoryContract, eventually, type RawRedis, randomHash, randomSid } from './session-repository.contract.js';
 import type { SessionRepository } from '../interfaces/session-repository.interface.js';
 import { SessionKeys } from './session-keys.js';
@@ -22,11 +22,13 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const repository = (store: TestStore, keyPrefix: string, commandTimeout = 2000): SessionRepository =>
+/** `local` clock by default: the contract moves time by hand with explicit `now`s. */
+const repository = (store: TestStore, keyPrefix: string, commandTimeout = 2000, clock: RedisClockMode = 'local'): SessionRepository =>
   new RedisSessionRepository(store.client as unknown as RedisNodeClient | RedisClusterClient, {
     cluster: false,
     keyPrefix,
     commandTimeout,
+    clock,
   });
 
 /** A fresh key prefix per test keeps tests apart on the shared server. */
@@ -36,6 +38,7 @@ function fixture() {
   return {
     repo: repository(main, keyPrefix),
     peers: others.map((s) => repository(s, keyPrefix)),
+    serverClock: (commandTimeout?: number) => repository(main, keyPrefix, commandTimeout, 'server'),
     raw: main.client as unknown as RawRedis,
     keys: new SessionKeys(keyPrefix),
     teardown: async () => undefined,

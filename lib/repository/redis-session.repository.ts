@@ -5,11 +5,12 @@ import type {
   NewSession,
   RotateRequest,
   RotateResult,
+  SessionLockRelease,
   SessionRepository,
   ValidateResult,
 } from '../interfaces/session-repository.interface.js';
 import { SessionKeys } from './session-keys.js';
-import { CREATE, LIST, LuaScript, REVOKE, REVOKE_ALL, ROTATE, UNLOCK, VALIDATE } from './redis-scripts.js';
+import { CREATE, LIST, LOCK, LuaScript, PRUNE, RENEW, REVOKE, REVOKE_ALL, ROTATE, TIME, UNLOCK, VALIDATE } from './redis-scripts.js';
 import { SessionStoreUnavailableError } from './store-unavailable.error.js';
 
 interface ScriptArgs {
@@ -22,14 +23,12 @@ export interface RedisNodeClient {
   readonly isReady?: boolean;
   evalSha(sha: string, options: ScriptArgs): Promise<unknown>;
   eval(script: string, options: ScriptArgs): Promise<unknown>;
-  set(key: string, value: string, options: { NX: true; PX: number }): Promise<unknown>;
   scan(cursor: number, options: { MATCH: string; COUNT: number; TYPE?: string }): Promise<{ cursor: number; keys: string[] }>;
-  zRemRangeByScore(key: string, min: string, max: string): Promise<number>;
   ping(): Promise<unknown>;
 }
 
 /** The slice of a node-redis cluster client the repository uses. */
-export interface RedisClusterClient extends Omit<RedisNodeClient, 'scan' | 'ping' | 'zRemRangeByScore'> {
+export interface RedisClusterClient extends Omit<RedisNodeClient, 'scan' | 'ping'> {
   readonly isOpen?: boolean;
   readonly masters: unknown[];
   nodeClient(node: unknown): RedisNodeClient | Promise<RedisNodeClient>;
@@ -38,8 +37,23 @@ export interface RedisClusterClient extends Omit<RedisNodeClient, 'scan' | 'ping
 }
 
 const ROLE_SEPARATOR = ',';
-/** The previous refresh digest outlives the grace window by this much, so replica clock skew never shortens the window. */
+/** Previous refresh digests outlive the grace window by this much before a touch drops them. */
 const PREVIOUS_DIGEST_MARGIN_MS = 60_000;
+
+/**
+ * Whose clock decides liveness. `server` (default): Redis TIME inside every script, so replicas
+ * with skewed clocks agree. `local`: the `now` the caller passes — only for tests that move one
+ * fake clock for every replica at once.
+ */
+export type RedisClockMode = 'server' | 'local';
+
+export interface RedisRepositoryOptions {
+  cluster: boolean;
+  keyPrefix: string;
+  commandTimeout: number;
+  /** @default 'server' */
+  clock?: RedisClockMode;
+}
 
 /**
  * Sessions in Redis (single node or cluster). One Lua script per operation, one round trip each;
@@ -51,17 +65,51 @@ export class RedisSessionRepository implements SessionRepository {
 
   constructor(
     private readonly client: RedisNodeClient | RedisClusterClient,
-    options: { cluster: boolean; keyPrefix: string; commandTimeout: number },
+    options: RedisRepositoryOptions,
   ) {
     this.kind = options.cluster ? 'redis-cluster' : 'redis';
     this.keys = new SessionKeys(options.keyPrefix);
     this.timeout = options.commandTimeout;
+    this.serverClock = (options.clock ?? 'server') === 'server';
     // node-redis emits 'error' on connection loss; with no listener that would crash the process.
     const emitter = client as unknown as { on?: (e: string, f: () => void) => void; listenerCount?: (e: string) => number };
     if (typeof emitter.on === 'function' && emitter.listenerCount?.('error') === 0) emitter.on('error', () => undefined);
   }
 
   private readonly timeout: number;
+  private readonly serverClock: boolean;
+  /** Redis TIME minus Date.now(), from the last quick reply that carried it; undefined until known. */
+  private offset: number | undefined;
+
+  /** The script's `now` argument: '' lets Redis use TIME. */
+  private now(callerNow: number): string {
+    return this.serverClock ? '' : String(callerNow);
+  }
+
+  /** Learns the offset from a reply stamped with Redis time; only quick replies are precise enough. */
+  private learnOffset(serverNow: unknown, sent: number): void {
+    const received = Date.now();
+    if (typeof serverNow === 'number' && received - sent <= this.timeout / 4) {
+      this.offset = serverNow - (sent + received) / 2;
+    }
+  }
+
+  /**
+   * The moment in Redis time after which a write sent now must not happen: the caller gives up
+   * at `commandTimeout`, so the script refuses a quarter of it earlier (offset error and the
+   * reply's trip). '' when the store clock is not used (tests) or unknown.
+   */
+  private async deadline(routeKey: string): Promise<{ sent: number; deadline: string }> {
+    if (!this.serverClock) return { sent: Date.now(), deadline: '' };
+    if (this.offset === undefined) {
+      const sent = Date.now();
+      this.learnOffset(await this.run(TIME, [routeKey], []), sent);
+    }
+    const sent = Date.now();
+    return this.offset === undefined
+      ? { sent, deadline: '' }
+      : { sent, deadline: String(Math.floor(sent + this.offset + this.timeout * 0.75)) };
+  }
 
   private isReady(): boolean {
     const c = this.client as { isReady?: boolean; isOpen?: boolean };
@@ -116,15 +164,15 @@ export class RedisSessionRepository implements SessionRepository {
   }
 
   async create(s: NewSession): Promise<void> {
-    const expireAt = Math.min(s.now + s.idleTimeoutMs, s.absoluteExpiresAt);
+    // The lifetime travels, not the deadline: the store's clock places it.
     await this.run(
       CREATE,
       this.keys.sessionAndIndex(s.userId, s.id),
       [
         s.id,
-        String(s.now),
-        String(expireAt),
-        String(s.absoluteExpiresAt),
+        this.now(s.now),
+        String(s.idleTimeoutMs),
+        String(s.absoluteExpiresAt - s.now),
         s.roles.join(ROLE_SEPARATOR),
         s.userAgent,
         s.ip,
@@ -148,7 +196,7 @@ export class RedisSessionRepository implements SessionRepository {
       this.keys.sessionAndIndex(userId, sessionId),
       [
         sessionId,
-        String(now),
+        this.now(now),
         String(idleTimeoutMs),
         String(touchIntervalMs),
         graceMs === undefined ? '' : String(graceMs + PREVIOUS_DIGEST_MARGIN_MS),
@@ -165,21 +213,25 @@ export class RedisSessionRepository implements SessionRepository {
   }
 
   async rotate(userId: string, sessionId: string, r: RotateRequest): Promise<RotateResult> {
+    const keys = this.keys.sessionAndIndex(userId, sessionId);
+    const { sent, deadline } = await this.deadline(keys[0]);
     const reply = await this.run(
       ROTATE,
-      this.keys.sessionAndIndex(userId, sessionId),
+      keys,
       [
         sessionId,
-        String(r.now),
+        this.now(r.now),
         String(r.idleTimeoutMs),
         String(r.graceMs),
         String(r.presentedGeneration),
         r.presentedHash,
         r.nextHash,
         String(r.nextIssuedAt),
+        deadline,
       ],
     );
     if (!Array.isArray(reply)) throw new SessionStoreUnavailableError('unexpected reply');
+    if (this.serverClock) this.learnOffset(reply[reply.length - 1], sent);
     switch (reply[0]) {
       case 0:
         return { status: 'missing' };
@@ -198,6 +250,9 @@ export class RedisSessionRepository implements SessionRepository {
       }
       case 4:
         return { status: 'reused' };
+      case 6:
+        // The caller had given up (timeout) before the script ran: nothing was consumed.
+        throw new SessionStoreUnavailableError('late');
       default:
         return { status: 'invalid' };
     }
@@ -220,7 +275,7 @@ export class RedisSessionRepository implements SessionRepository {
     const reply = await this.run(
       LIST,
       [this.keys.index(userId)],
-      [this.keys.sessionPrefix(userId), String(now), String(idleTimeoutMs)],
+      [this.keys.sessionPrefix(userId), this.now(now), String(idleTimeoutMs)],
     );
     if (!Array.isArray(reply) || reply.length % 6 !== 0) throw new SessionStoreUnavailableError('unexpected reply');
     const out: SessionRecord[] = [];
@@ -247,8 +302,8 @@ export class RedisSessionRepository implements SessionRepository {
     return Promise.all(cluster.masters.map((m) => cluster.nodeClient(m)));
   }
 
-  /** Prunes expired index entries with SCAN in bounded batches, on every master. */
-  async cleanup(now: number, batchSize: number): Promise<CleanupResult> {
+  /** Prunes index entries of sessions that are gone, with SCAN in bounded batches, on every master. */
+  async cleanup(now: number, batchSize: number, idleTimeoutMs: number): Promise<CleanupResult> {
     if (!this.isReady()) throw new SessionStoreUnavailableError('not connected');
     const result: CleanupResult = { scanned: 0, removed: 0 };
     const pattern = this.keys.indexPattern();
@@ -258,10 +313,10 @@ export class RedisSessionRepository implements SessionRepository {
         const page = await this.bounded(node.scan(cursor, { MATCH: pattern, COUNT: batchSize, TYPE: 'zset' }));
         cursor = Number(page.cursor);
         result.scanned += page.keys.length;
-        const removed = await this.bounded(
-          Promise.all(page.keys.map((k) => node.zRemRangeByScore(k, '-inf', String(now)))),
+        const removed = await Promise.all(
+          page.keys.map((k) => this.run(PRUNE, [k], [this.keys.sessionPrefixOfIndex(k), this.now(now), String(idleTimeoutMs)])),
         );
-        for (const n of removed) result.removed += n;
+        for (const n of removed) result.removed += Number(n);
       } while (cursor !== 0);
     }
     return result;
@@ -273,14 +328,21 @@ export class RedisSessionRepository implements SessionRepository {
     await this.bounded(Promise.all(nodes.map((n) => n.ping())));
   }
 
-  async acquireLock(name: string, ttlMs: number): Promise<(() => Promise<void>) | null> {
-    if (!this.isReady()) throw new SessionStoreUnavailableError('not connected');
+  /**
+   * A take that reaches Redis after the caller gave up (stalled store) is refused by the script,
+   * so no lock is left behind without an owner; the holder renews it while its pass runs.
+   */
+  async acquireLock(name: string, ttlMs: number): Promise<SessionLockRelease | null> {
     const key = this.keys.lock(name);
     const owner = randomBytes(16).toString('base64url');
-    const ok = await this.bounded(this.client.set(key, owner, { NX: true, PX: ttlMs }));
-    if (ok !== 'OK') return null;
-    return async () => {
+    const { deadline } = await this.deadline(key);
+    const taken = await this.run(LOCK, [key], [owner, String(ttlMs), deadline]);
+    if (taken === -1) throw new SessionStoreUnavailableError('late');
+    if (taken !== 1) return null;
+    const release: SessionLockRelease = async () => {
       await this.run(UNLOCK, [key], [owner]);
     };
+    release.renew = async () => (await this.run(RENEW, [key], [owner, String(ttlMs)])) === 1;
+    return release;
   }
 }

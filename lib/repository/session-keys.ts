@@ -25,6 +25,11 @@ export class SessionKeys {
     return `${this.prefix}{${SessionKeys.encodeUser(userId)}}:x`;
   }
 
+  /** The session key prefix of the user an index key belongs to. */
+  sessionPrefixOfIndex(indexKey: string): string {
+    return `${indexKey.slice(0, -1)}s:`;
+  }
+
   /** SCAN pattern matching every per-user index. */
   indexPattern(): string {
     return `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}{*}:x`;

@@ -313,13 +313,43 @@ export function describeRepositoryContract(name: string, setup: () => Promise<Co
         expect(await kit.listIds(s.userId, at + GRACE + 2)).toEqual([]);
       });
 
-      it('treats an older generation as reuse even inside the grace window of the latest rotation', async () => {
+      it('answers raced for a token up to 3 generations back that was rotated out less than the grace window ago', async () => {
+        const s = await kit.create();
+        const hashes = [s.refreshHash];
+        let last: RotateResult | undefined;
+        for (let gen = 0; gen < 3; gen++) {
+          hashes.push(randomHash());
+          last = await kit.rotate(s, base + 1000 * (gen + 1), gen, hashes[gen], { nextHash: hashes[gen + 1], nextIssuedAt: s.refreshIssuedAt + gen + 1 });
+          expect(last).toMatchObject({ status: 'rotated', generation: gen + 1 });
+        }
+        const { status: _, ...current } = last as Extract<RotateResult, { generation: number }>;
+        // Every tab behind by 1, 2 or 3 rotations gets the current successor (generation 3).
+        for (const gen of [0, 1, 2]) {
+          expect(await kit.rotate(s, base + 3001, gen, hashes[gen])).toEqual({ status: 'raced', ...current });
+        }
+        // A fourth rotation pushes generation 0 out of the kept generations: theft.
+        expect(await kit.rotate(s, base + 4000, 3, hashes[3])).toMatchObject({ status: 'rotated', generation: 4 });
+        expect(await kit.rotate(s, base + 4001, 0, hashes[0])).toEqual({ status: 'reused' });
+        expect(await kit.status(s, base + 4002)).toBe('missing');
+      });
+
+      it('treats a token rotated out longer than the grace window ago as reuse, even if a later rotation is recent', async () => {
         const s = await kit.create();
         const h1 = randomHash();
         expect(await kit.rotate(s, base + 1000, 0, s.refreshHash, { nextHash: h1 })).toMatchObject({ generation: 1 });
-        expect(await kit.rotate(s, base + 2000, 1, h1)).toMatchObject({ status: 'rotated', generation: 2 });
-        expect(await kit.rotate(s, base + 2001, 0, s.refreshHash)).toEqual({ status: 'reused' });
-        expect(await kit.status(s, base + 2002)).toBe('missing');
+        expect(await kit.rotate(s, base + 1000 + GRACE, 1, h1)).toMatchObject({ status: 'rotated', generation: 2 });
+        // h1 was rotated out just now, the first token GRACE + 1 ago.
+        expect(await kit.rotate(s, base + 1001 + GRACE, 1, h1)).toMatchObject({ status: 'raced', generation: 2 });
+        expect(await kit.rotate(s, base + 1001 + GRACE, 0, s.refreshHash)).toEqual({ status: 'reused' });
+        expect(await kit.status(s, base + 1002 + GRACE)).toBe('missing');
+      });
+
+      it('a wrong digest at a kept generation is reuse, not an answer', async () => {
+        const s = await kit.create();
+        const h1 = randomHash();
+        expect(await kit.rotate(s, base + 1000, 0, s.refreshHash, { nextHash: h1 })).toMatchObject({ generation: 1 });
+        expect(await kit.rotate(s, base + 1001, 0, randomHash())).toEqual({ status: 'reused' });
+        expect(await kit.status(s, base + 1002)).toBe('missing');
       });
 
       it('answers invalid for a wrong hash at the current (or a future) generation and changes nothing', async () => {
@@ -490,6 +520,23 @@ export function describeRepositoryContract(name: string, setup: () => Promise<Co
         await last!();
       });
 
+      it('renew keeps a lock past its ttl while the holder runs; a stale owner’s renew answers false', async () => {
+        const held = await repo.acquireLock('renewed', 200);
+        expect(held?.renew).toEqual(expect.any(Function));
+        const until = Date.now() + 700;
+        while (Date.now() < until) {
+          expect(await held!.renew!()).toBe(true);
+          expect(await (peers[0] ?? repo).acquireLock('renewed', 200)).toBeNull();
+          await sleep(50);
+        }
+        // Not renewed any more: it lapses within its ttl and the next holder gets it.
+        const next = await eventually(() => (peers[0] ?? repo).acquireLock('renewed', 30_000), 2000);
+        expect(await held!.renew!()).toBe(false);
+        await held!();
+        expect(await repo.acquireLock('renewed', 30_000)).toBeNull();
+        await next!();
+      });
+
       it('ping resolves', async () => {
         await expect(repo.ping()).resolves.toBeUndefined();
       });
@@ -574,6 +621,8 @@ export interface RawRedis {
 }
 
 export interface RedisFixture extends ContractFixture {
+  /** A repository on the same keys that decides with Redis TIME (production mode). */
+  serverClock(commandTimeout?: number): SessionRepository;
   raw: RawRedis;
   keys: SessionKeys;
 }
@@ -627,26 +676,26 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       const rotated = await kit.rotate(s, base + MINUTE, 0, tokens.hash(token0), { nextHash: tokens.hash(token1), nextIssuedAt: iat + 60 });
       expect(rotated).toMatchObject({ status: 'rotated', generation: 1 });
       const after = await fixture.raw.hGetAll(key);
-      expect(after).toMatchObject({ g: '1', h: tokens.hash(token1), p: tokens.hash(token0) });
+      expect(after).toMatchObject({ g: '1', h: tokens.hash(token1), p1: `${tokens.hash(token0)}:${base + MINUTE}` });
       assertNoToken(after, token0);
       assertNoToken(after, token1);
     });
 
-    it('drops the previous refresh digest at the first touch a minute past the grace window, and the chain goes on', async () => {
+    it('drops the previous refresh digests at the first touch a minute past the grace window, and the chain goes on', async () => {
       const s = await kit.create();
       const key = fixture.keys.session(s.userId, s.id);
       const h1 = randomHash();
       const at = base + MINUTE;
       expect(await kit.rotate(s, at, 0, s.refreshHash, { nextHash: h1 })).toMatchObject({ status: 'rotated' });
-      expect(await fixture.raw.hGetAll(key)).toMatchObject({ p: s.refreshHash, pt: String(at) });
+      expect(await fixture.raw.hGetAll(key)).toMatchObject({ p1: `${s.refreshHash}:${at}` });
 
       const edge = at + GRACE + MINUTE;
       expect((await fixture.repo.validate(s.userId, s.id, edge, IDLE, 0, GRACE)).status).toBe('ok');
-      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p'); // not yet past
+      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // not yet past
       expect((await fixture.repo.validate(s.userId, s.id, edge + 1, IDLE, 0)).status).toBe('ok');
-      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p'); // no grace given: kept
+      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // no grace given: kept
       expect((await fixture.repo.validate(s.userId, s.id, edge + 1, IDLE, TOUCH, GRACE)).status).toBe('ok');
-      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p'); // no touch due: untouched
+      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // no touch due: untouched
 
       expect((await fixture.repo.validate(s.userId, s.id, edge + 1, IDLE, 0, GRACE)).status).toBe('ok');
       const pruned = await fixture.raw.hGetAll(key);
@@ -655,6 +704,55 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
 
       expect(await kit.rotate(s, edge + 2, 1, h1)).toMatchObject({ status: 'rotated', generation: 2 });
       expect(await kit.rotate(s, edge + 3, 0, s.refreshHash)).toEqual({ status: 'reused' });
+    });
+
+    it('keeps at most 3 previous digests, each value within 64 bytes (compact listpack), and drops them past the window', async () => {
+      const s = await kit.create();
+      const key = fixture.keys.session(s.userId, s.id);
+      let hash = s.refreshHash;
+      for (let gen = 0; gen < 5; gen++) {
+        const next = randomHash();
+        expect(await kit.rotate(s, base + 1000 * (gen + 1), gen, hash, { nextHash: next })).toMatchObject({ status: 'rotated' });
+        hash = next;
+      }
+      const stored = await fixture.raw.hGetAll(key);
+      expect(Object.keys(stored).filter((f) => f.startsWith('p')).sort()).toEqual(['p1', 'p2', 'p3']);
+      for (const value of Object.values(stored)) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);
+      expect((await fixture.repo.validate(s.userId, s.id, base + 5000 + GRACE + MINUTE + 1, IDLE, 0, GRACE)).status).toBe('ok');
+      expect(Object.keys(await fixture.raw.hGetAll(key)).sort()).toEqual(['a', 'c', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
+    });
+
+    it('with the store clock, a caller clock 100 s off either way decides nothing: validate, list, cleanup, rotate, revokeAll', async () => {
+      const server = fixture.serverClock();
+      const IDLE_60 = 60 * SECOND;
+      const real = Date.now();
+      const slow = real - 100 * SECOND;
+      const fast = real + 100 * SECOND;
+      const userId = `skew-${randomBytes(4).toString('hex')}`;
+      const made = { ...kit.session({ userId, now: slow, absoluteExpiresAt: slow + HOUR }), idleTimeoutMs: IDLE_60 };
+      await server.create(made);
+      const key = fixture.keys.session(userId, made.id);
+      // Placed at the store's time: idle deadline one idle timeout from now, lifetime an hour.
+      const ttlEnd = await fixture.raw.pExpireTime(key);
+      expect(ttlEnd).toBeGreaterThanOrEqual(real + IDLE_60);
+      expect(ttlEnd).toBeLessThan(Date.now() + IDLE_60 + SECOND);
+      expect((await server.validate(userId, made.id, fast, IDLE_60, 0)).status).toBe('ok');
+      expect((await server.list(userId, fast, IDLE_60)).map((r) => r.id)).toEqual([made.id]);
+      expect((await server.cleanup(fast, 50, IDLE_60)).removed).toBe(0);
+      expect(await fixture.raw.zScore(fixture.keys.index(userId), made.id)).not.toBeNull();
+      const rotated = await server.rotate(userId, made.id, {
+        now: fast, idleTimeoutMs: IDLE_60, graceMs: GRACE, presentedGeneration: 0, presentedHash: made.refreshHash,
+        nextHash: randomHash(), nextIssuedAt: Math.floor(fast / 1000),
+      });
+      expect(rotated).toMatchObject({ status: 'rotated', generation: 1 });
+      // Its replay 100 s later by the fast clock, but not by the store's: inside the window.
+      const replay = await server.rotate(userId, made.id, {
+        now: fast + 100 * SECOND, idleTimeoutMs: IDLE_60, graceMs: GRACE, presentedGeneration: 0, presentedHash: made.refreshHash,
+        nextHash: randomHash(), nextIssuedAt: 0,
+      });
+      expect(replay).toMatchObject({ status: 'raced', generation: 1 });
+      expect(await server.revokeAll(userId)).toBe(1);
+      expect(await fixture.raw.exists(key)).toBe(0);
     });
 
     it('sets the session key TTL to the nearer deadline and never extends it past the absolute one', async () => {

@@ -89,11 +89,14 @@ export class AccessTokenService {
     return this.options.access.audience;
   }
 
-  /** Signs a new access token for a session. `now` in ms. */
-  issue(userId: string, sessionId: string, now: number): { token: string; expiresAt: number } {
-    const iat = Math.floor(now / 1000);
+  /**
+   * Signs a new access token for a session. `now` in ms. `fixed` pins `iat` (seconds) and `jti`,
+   * so a refresh replayed inside the grace window answers the very same token.
+   */
+  issue(userId: string, sessionId: string, now: number, fixed?: { iat: number; jti: string }): { token: string; expiresAt: number } {
+    const iat = fixed?.iat ?? Math.floor(now / 1000);
     const exp = iat + this.options.accessTtl;
-    const jti = randomBytes(12).toString('base64url');
+    const jti = fixed?.jti ?? randomBytes(12).toString('base64url');
     const claims = { sub: userId, sid: sessionId, jti, typ: 'access', iat, exp };
     const token = this.options.access.algorithm === 'EdDSA' ? this.signEdDsa(claims) : this.signer.sign(claims);
     return { token, expiresAt: exp };

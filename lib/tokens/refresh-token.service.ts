@@ -47,6 +47,11 @@ export class RefreshTokenService {
     return createHash('sha256').update(token).digest().subarray(0, 16).toString('base64url');
   }
 
+  /** `jti` of the access token issued with a refresh token: derived from it, so every answer with that successor is identical. */
+  accessJti(token: string): string {
+    return createHash('sha256').update('access-jti\0').update(token).digest().subarray(0, 12).toString('base64url');
+  }
+
   verify(token: unknown, now: number): RefreshClaims {
     if (headerSegment(token) !== this.header) throw new InvalidTokenError('header');
     const nowSeconds = Math.floor(now / 1000);

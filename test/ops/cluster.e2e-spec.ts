@@ -62,6 +62,18 @@ describe('Redis Cluster (3 masters)', () => {
     await request(sample.url).post('/auth/refresh').send({ refreshToken: next.body.refreshToken }).expect(401);
   });
 
+  it('parallel replays and a tab 2 rotations behind get the identical current successor; the session lives', async () => {
+    const t = await loginHeader(sample.url);
+    const one = await request(sample.url).post('/auth/refresh').send({ refreshToken: t.refreshToken }).expect(200);
+    const two = await request(sample.url).post('/auth/refresh').send({ refreshToken: one.body.refreshToken }).expect(200);
+    const replays = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => request(sample.url).post('/auth/refresh').send({ refreshToken: i % 2 ? t.refreshToken : one.body.refreshToken })),
+    );
+    for (const r of replays) expect(r.body).toEqual(two.body);
+    await request(sample.url).get('/me').set(bearer(two.body.accessToken)).expect(200);
+    await request(sample.url).post('/auth/logout').set(bearer(two.body.accessToken)).expect(204); // the next case counts alice's sessions
+  });
+
   it('logout ends one session, logout-all ends every session of the user', async () => {
     const [one, two, three] = [await loginHeader(sample.url), await loginHeader(sample.url), await loginHeader(sample.url)];
     await request(sample.url).post('/auth/logout').set(bearer(one.accessToken)).expect(204);

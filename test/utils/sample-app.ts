@@ -37,8 +37,12 @@ export async function startSample(
     configure?: (app: NestExpressApplication) => void | Promise<void>;
   } = {},
 ): Promise<RunningSample> {
+  // A test that moves a TestClock moves it for the store too: Redis then decides with that clock
+  // instead of its own TIME (pass `redis: { clock: 'server' }` to keep Redis's clock).
+  const options: Partial<SessionModuleOptions> = { secret: TEST_SECRET, ...overrides };
+  if (options.clock && options.redis?.clock === undefined) options.redis = { ...options.redis, clock: 'local' };
   const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.register({ secret: TEST_SECRET, ...overrides })],
+    imports: [AppModule.register(options)],
   }).compile();
   // `opts.logger` lets a test capture the module's log lines (audit events); silent by default.
   const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: opts.logger ?? false });
