@@ -9,6 +9,8 @@ import request from 'supertest';
 import { getSessionStoreToken, MemorySessionRepository, type SessionRepository, SessionService } from '../../lib/index.js';
 import { STORES, type StoreFactory } from '../e2e/helpers/store-matrix.js';
 import { type RedisProcess, startRedis } from '../utils/redis.js';
+import { TestClock } from '../utils/sample-app.js';
+import { parseSetCookies } from '../utils/set-cookie.js';
 import { startPathsApp } from './fixtures/paths-app.js';
 
 let redis: RedisProcess;
@@ -161,6 +163,21 @@ describe.each(STORES)('guard and Passport paths on the $name store', (store) => 
     } finally {
       repository.validate = real;
     }
+  });
+});
+
+describe.each(STORES)('silent renewal on the $name store', (store) => {
+  it.each(['/guard/me', '/passport/me', '/passport/both'])('%s renews a nearly expired access cookie exactly once', async (route) => {
+    const clock = new TestClock();
+    const { app, url } = await start(store, { clock: clock.now, accessToken: { ttl: 900 }, silentRenewal: 600 });
+    const s = await session(app, 'admin', ['admin']);
+    const early = await request(url).get(route).set('Cookie', s.cookie).expect(200);
+    expect(parseSetCookies(early)).toEqual([]);
+    clock.advance(400);
+    const late = await request(url).get(route).set('Cookie', s.cookie).expect(200);
+    const renewed = parseSetCookies(late).filter((c) => c.name === '__Host-session');
+    expect(renewed).toHaveLength(1);
+    expect(renewed[0]?.value).not.toBe(s.accessToken);
   });
 });
 
