@@ -3,6 +3,7 @@ import type { SessionEvents } from '../events/session-events.service.js';
 import { clientIp, type HttpRequestLike } from '../http/http-adapter.js';
 import type { SessionHttpService } from '../http/session-http.service.js';
 import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
+import { SESSION_REQUEST_KEY } from '../session.internal-constants.js';
 
 /**
  * The checks after authentication, shared by `SessionGuard` and `SessionJwtStrategy` so that
@@ -27,4 +28,18 @@ export function needsCsrf(http: SessionHttpService, req: HttpRequestLike, princi
 export function assertCsrf(http: SessionHttpService, req: HttpRequestLike, principal: SessionPrincipal): void {
   http.assertSameOrigin(req, { userId: principal.userId, sessionId: principal.id });
   if (http.csrfEnabled) http.assertCsrfToken(req, principal.id, principal.userId);
+}
+
+/** Marks a principal this module verified (a symbol: nothing outside the module can set it). */
+const VERIFIED = Symbol('nestjs-jwt-session:verified');
+
+/** The principal already verified on this request (by SessionGuard or SessionJwtStrategy), if any. */
+export function verifiedPrincipal(req: HttpRequestLike): SessionPrincipal | undefined {
+  return (req as unknown as Record<symbol, SessionPrincipal | undefined>)[VERIFIED];
+}
+
+/** Leaves the principal for the parameter decorators and for a later guard of the same request. */
+export function attachPrincipal(req: HttpRequestLike, principal: SessionPrincipal): void {
+  (req as unknown as Record<symbol, SessionPrincipal>)[VERIFIED] = principal;
+  req[SESSION_REQUEST_KEY] = principal;
 }

@@ -8,12 +8,11 @@ import { clientIp, type HttpRequestLike } from '../http/http-adapter.js';
 import { SessionHttpService } from '../http/session-http.service.js';
 import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
 import { SESSION_JWT_STRATEGY } from '../session.constants.js';
-import { SESSION_REQUEST_KEY } from '../session.internal-constants.js';
 import { SessionUnauthorizedError } from '../session.errors.js';
 import { SessionService } from '../session.service.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
 import { routeContextOf } from './route-context.guard.js';
-import { assertCsrf, assertRoles, needsCsrf } from './session-checks.js';
+import { assertCsrf, assertRoles, attachPrincipal, needsCsrf, verifiedPrincipal } from './session-checks.js';
 
 /** What `AuthGuard('session-jwt')` puts in `req.user`: the user, as `@CurrentUser()` gives it. */
 export interface SessionJwtUser {
@@ -76,7 +75,7 @@ export class SessionJwtStrategy extends PassportStrategy(Strategy, SESSION_JWT_S
     const res = responseOf(req);
     const bearer = req.sessionTransport === 'bearer';
     // SessionGuard may have checked this session already on this request (one round trip).
-    let principal = req[SESSION_REQUEST_KEY] as SessionPrincipal | undefined;
+    let principal = verifiedPrincipal(req);
     const fresh = principal === undefined;
     if (!principal) {
       try {
@@ -95,7 +94,7 @@ export class SessionJwtStrategy extends PassportStrategy(Strategy, SESSION_JWT_S
     }
     if (needsCsrf(this.http, req, principal) && !route.skipCsrf) assertCsrf(this.http, req, principal);
     if (fresh) {
-      req[SESSION_REQUEST_KEY] = principal;
+      attachPrincipal(req, principal);
       this.http.decorateAuthenticatedResponse(res, principal);
     }
     return { id: principal.userId, roles: principal.roles };

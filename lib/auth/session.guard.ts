@@ -6,10 +6,9 @@ import { SessionEvents } from '../events/session-events.service.js';
 import { clientIp, type HttpRequestLike } from '../http/http-adapter.js';
 import { SessionHttpService } from '../http/session-http.service.js';
 import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
-import { SESSION_REQUEST_KEY } from '../session.internal-constants.js';
 import { SessionUnauthorizedError } from '../session.errors.js';
 import { SessionService } from '../session.service.js';
-import { assertCsrf, assertRoles, needsCsrf } from './session-checks.js';
+import { assertCsrf, assertRoles, attachPrincipal, needsCsrf, verifiedPrincipal } from './session-checks.js';
 
 /**
  * Authenticates a request against its server-side session, then checks roles and CSRF.
@@ -41,7 +40,7 @@ export class SessionGuard implements CanActivate {
 
     // The guard may run twice on one request (global and @Authenticated(), or class and handler),
     // after SessionJwtStrategy too: the session is checked once, the route's rules every time.
-    let principal = req[SESSION_REQUEST_KEY] as SessionPrincipal | undefined;
+    let principal = verifiedPrincipal(req);
     const fresh = principal === undefined;
     let bearer = principal?.transport === 'bearer';
     if (!principal) {
@@ -65,7 +64,7 @@ export class SessionGuard implements CanActivate {
     }
     if (needsCsrf(this.http, req, principal) && !route.skipCsrf) this.checkCsrf(req, principal);
     if (!fresh) return true;
-    req[SESSION_REQUEST_KEY] = principal;
+    attachPrincipal(req, principal);
     // The response side here rather than in an interceptor: Nest's interceptor pipeline (rxjs)
     // cost about a tenth of a GET /me in the bench, and a guard reaches the same response.
     this.http.decorateAuthenticatedResponse(res, principal);
