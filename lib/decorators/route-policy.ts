@@ -19,9 +19,11 @@ export interface RoutePolicy {
  * fails closed. `@SkipCsrf()` on either level skips the CSRF check and opens nothing.
  */
 export function resolveRoutePolicy(reflector: Reflector, handler: object, cls: object): RoutePolicy {
+  // Reflector wants a Function; handlers and classes are, the callers just know them as objects.
+  const read = <T>(key: string, target: object) => reflector.get<T | undefined>(key, target as () => unknown);
   const level = (target: object) => ({
-    auth: reflector.get<AuthenticatedOptions | undefined>(AUTHENTICATED_KEY, target as never),
-    skip: reflector.get<boolean | undefined>(SKIP_SESSION_KEY, target as never) === true,
+    auth: read<AuthenticatedOptions>(AUTHENTICATED_KEY, target),
+    skip: read<boolean>(SKIP_SESSION_KEY, target) === true,
   });
   const h = level(handler);
   const c = level(cls);
@@ -31,6 +33,6 @@ export function resolveRoutePolicy(reflector: Reflector, handler: object, cls: o
   return {
     authenticate,
     roles: authenticate ? [...(decider.auth?.roles ?? [])] : [],
-    skipCsrf: reflector.get<boolean | undefined>(SKIP_CSRF_KEY, handler as never) === true || reflector.get<boolean | undefined>(SKIP_CSRF_KEY, cls as never) === true,
+    skipCsrf: read<boolean>(SKIP_CSRF_KEY, handler) === true || read<boolean>(SKIP_CSRF_KEY, cls) === true,
   };
 }
