@@ -1,5 +1,5 @@
 export { SessionGuard } from './auth/session.guard.js';
-export { SessionJwtStrategy } from './auth/session-jwt.strategy.js';
+export { type SessionJwtUser, SessionJwtStrategy } from './auth/session-jwt.strategy.js';
 export { SESSION_CLEANUP_JOB, SessionCleanupService } from './cleanup/session-cleanup.service.js';
 export type { SessionListEntry } from './controllers/session.controller.js';
 export * from './decorators/index.js';

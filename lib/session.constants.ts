@@ -1,8 +1,10 @@
 /** Metadata key written by `@Authenticated()`. @publicApi */
-export const AUTHENTICATED_KEY = 'SESSION:AUTHENTICATED';
-/** Metadata key written by `@Public()`. @publicApi */
-export const PUBLIC_KEY = 'SESSION:PUBLIC';
+export const AUTHENTICATED_KEY = 'nestjs-jwt-session:authenticated';
+/** Metadata key written by `@SkipSession()` (and its alias `@Public()`). @publicApi */
+export const SKIP_SESSION_KEY = 'nestjs-jwt-session:skip';
+/** @deprecated The old name of `SKIP_SESSION_KEY` (same value). @publicApi */
+export const PUBLIC_KEY = SKIP_SESSION_KEY;
 /** Metadata key written by `@SkipCsrf()`. @publicApi */
-export const SKIP_CSRF_KEY = 'SESSION:SKIP_CSRF';
+export const SKIP_CSRF_KEY = 'nestjs-jwt-session:skip-csrf';
 /** Passport strategy name of the access-token strategy. @publicApi */
 export const SESSION_JWT_STRATEGY = 'session-jwt';

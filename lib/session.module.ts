@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { SessionCleanupService } from './cleanup/session-cleanup.service.js';
 import { CsrfService } from './auth/csrf.service.js';
+import { RouteContextGuard } from './auth/route-context.guard.js';
 import { SessionGuard } from './auth/session.guard.js';
 import { SessionJwtStrategy } from './auth/session-jwt.strategy.js';
 import { SessionEvents } from './events/session-events.service.js';
@@ -34,6 +36,8 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     SessionGuard,
     SessionInterceptor,
     SessionJwtStrategy,
+    // Notes each HTTP request's route for SessionJwtStrategy (Passport gives a strategy only the request).
+    { provide: APP_GUARD, useClass: RouteContextGuard },
     SessionCleanupService,
     SessionHealthIndicator,
   ],

@@ -6,10 +6,10 @@ import {
   Authenticated,
   CurrentUser,
   type HttpRequestLike,
-  type SessionPrincipal,
   SessionCleanupService,
   SessionHttpService,
   SessionInterceptor,
+  type SessionJwtUser,
   SessionModule,
 } from 'nestjs-jwt-session';
 import { checkLogin, env, HealthController, meBody, type RedisClient } from './common.js';
@@ -54,8 +54,8 @@ class WithInterceptorController {
 class PassportController {
   @Get('me')
   @UseGuards(AuthGuard('session-jwt'))
-  me(@Req() req: { user: SessionPrincipal }) {
-    return meBody(req.user.userId);
+  me(@Req() req: { user: SessionJwtUser }) {
+    return meBody(req.user.id);
   }
 }
 

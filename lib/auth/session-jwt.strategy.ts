@@ -1,6 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { ForbiddenException, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-jwt';
+import { resolveRoutePolicy, type RoutePolicy } from '../decorators/route-policy.js';
+import { SessionEvents } from '../events/session-events.service.js';
 import { clientIp, type HttpRequestLike } from '../http/http-adapter.js';
 import { SessionHttpService } from '../http/session-http.service.js';
 import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
@@ -8,25 +11,49 @@ import { SESSION_JWT_STRATEGY } from '../session.constants.js';
 import { SessionUnauthorizedError } from '../session.errors.js';
 import { SessionService } from '../session.service.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
+import { routeContextOf } from './route-context.guard.js';
+import { assertCsrf, assertRoles, attachPrincipal, needsCsrf, verifiedPrincipal } from './session-checks.js';
+
+/** What `AuthGuard('session-jwt')` puts in `req.user`: the user, as `@CurrentUser()` gives it. */
+export interface SessionJwtUser {
+  id: string;
+  roles: string[];
+}
+
+/** No route noted (RouteContextGuard did not run): the strictest reading. */
+const STRICT: RoutePolicy = { authenticate: true, roles: [], skipCsrf: false };
+/** A response that takes headers and drops them, when none can be reached. */
+const NO_RESPONSE = { setHeader: () => undefined, append: () => undefined };
 
 /**
- * The same validation as `SessionGuard`, as a Passport strategy named `session-jwt`, for apps
- * that compose Passport strategies: `@UseGuards(AuthGuard('session-jwt'))`. passport-jwt checks
- * the signature with the pinned algorithm; the session check runs in `validate`.
- * It does not check CSRF: pair it with the CSRF check or use bearer tokens.
+ * The guard's checks as a Passport strategy named `session-jwt`, for apps that compose Passport
+ * strategies: `@UseGuards(AuthGuard('session-jwt'))`. passport-jwt checks the signature with the
+ * pinned algorithm; `validate` checks the session, roles from the route's `@Authenticated()`
+ * metadata, CSRF (origin and token) for cookie-carried unsafe requests unless `@SkipCsrf()`, and
+ * sets the same headers and `@CurrentUser()` / `@CurrentSession()` data as `SessionGuard`.
+ * `req.user` is `{ id, roles }` of the user. The route comes from `RouteContextGuard`.
  * @publicApi
  */
 @Injectable()
 export class SessionJwtStrategy extends PassportStrategy(Strategy, SESSION_JWT_STRATEGY) {
+  private readonly routes = new WeakMap<object, WeakMap<object, RoutePolicy>>();
+
   constructor(
     private readonly sessions: SessionService,
     private readonly http: SessionHttpService,
     accessTokens: AccessTokenService,
+    private readonly reflector: Reflector,
+    private readonly events: SessionEvents,
   ) {
     super({
       passReqToCallback: true,
-      // Remembers which transport carried the token; rejects tokens whose header we never issue.
+      // Runs first on every request through the strategy, refusals included: the guard's headers
+      // and HTTPS check belong here. Remembers which transport carried the token; rejects tokens
+      // whose header we never issue.
       jwtFromRequest: (req: HttpRequestLike) => {
+        http.protectAuthenticated(responseOf(req));
+        // Thrown synchronously inside passport.authenticate, so AuthGuard rejects with this 403.
+        http.assertHttps(req);
         try {
           const credential = http.credential(req);
           if (!credential || !accessTokens.keyFor(credential.token)) return null;
@@ -44,13 +71,50 @@ export class SessionJwtStrategy extends PassportStrategy(Strategy, SESSION_JWT_S
     } as never);
   }
 
-  async validate(req: HttpRequestLike, payload: unknown): Promise<SessionPrincipal> {
-    try {
-      return await this.sessions.authenticateVerified(payload, req.sessionTransport === 'bearer' ? 'bearer' : 'cookie', clientIp(req));
-    } catch (err) {
-      if (err instanceof SessionUnauthorizedError) return false as never;
-      // Express exposes the response on the request; Passport gives no other way to reach it.
-      throw this.http.toHttpError(err, req.res ?? { setHeader: () => undefined, append: () => undefined }, false);
+  async validate(req: HttpRequestLike, payload: unknown): Promise<SessionJwtUser> {
+    const res = responseOf(req);
+    const bearer = req.sessionTransport === 'bearer';
+    // SessionGuard may have checked this session already on this request (one round trip).
+    let principal = verifiedPrincipal(req);
+    const fresh = principal === undefined;
+    if (!principal) {
+      try {
+        principal = await this.sessions.authenticateVerified(payload, bearer ? 'bearer' : 'cookie', () => clientIp(req));
+      } catch (err) {
+        if (err instanceof SessionUnauthorizedError) return false as never;
+        throw this.http.toHttpError(err, res, bearer);
+      }
     }
+    const route = this.routePolicy(req);
+    try {
+      assertRoles(this.events, principal, route.roles, req);
+    } catch (err) {
+      if (bearer && err instanceof ForbiddenException) this.http.challenge(res, 'Bearer error="insufficient_scope"');
+      throw err;
+    }
+    if (needsCsrf(this.http, req, principal) && !route.skipCsrf) assertCsrf(this.http, req, principal);
+    if (fresh) {
+      attachPrincipal(req, principal);
+      this.http.decorateAuthenticatedResponse(res, principal);
+    }
+    return { id: principal.userId, roles: principal.roles };
   }
+
+  /** The policy of the route RouteContextGuard noted, read once per route. */
+  private routePolicy(req: HttpRequestLike): RoutePolicy {
+    const route = routeContextOf(req);
+    if (!route) return STRICT;
+    let byClass = this.routes.get(route.handler);
+    let policy = byClass?.get(route.cls);
+    if (policy) return policy;
+    policy = resolveRoutePolicy(this.reflector, route.handler, route.cls);
+    if (!byClass) this.routes.set(route.handler, (byClass = new WeakMap()));
+    byClass.set(route.cls, policy);
+    return policy;
+  }
+}
+
+/** The response of a request: from RouteContextGuard, else Express's `req.res`. */
+function responseOf(req: HttpRequestLike): unknown {
+  return routeContextOf(req)?.res ?? req.res ?? NO_RESPONSE;
 }

@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import { Authenticated } from '../decorators/authenticated.decorator.js';
 import { CurrentSession } from '../decorators/current-session.decorator.js';
-import { Public } from '../decorators/public.decorator.js';
+import { SkipSession } from '../decorators/skip.decorator.js';
 import { clientIp, type HttpRequestLike } from '../http/http-adapter.js';
 import { SessionHttpService } from '../http/session-http.service.js';
 import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
@@ -42,10 +42,10 @@ export class SessionController {
     private readonly http: SessionHttpService,
   ) {}
 
-  // Public: a client refreshes because its access token has expired, also under a global SessionGuard.
+  // Open: a client refreshes because its access token has expired, also under a global SessionGuard.
   @Post('refresh')
   @HttpCode(200)
-  @Public()
+  @SkipSession()
   refresh(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @Body() body: unknown) {
     this.http.noStore(res);
     this.http.assertHttps(req);

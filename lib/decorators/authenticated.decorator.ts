@@ -10,7 +10,9 @@ export interface AuthenticatedOptions {
 
 /**
  * Requires a live session (401 otherwise) and, for cookie requests with unsafe methods, a CSRF
- * token. Works on a controller class or a handler; the handler's options win.
+ * token. Works on a controller class or a handler. The nearest decorator decides: a handler's
+ * `@Authenticated()` / `@SkipSession()` replaces the class's (its roles too), and on one level
+ * `@Authenticated()` wins over `@SkipSession()`.
  * @publicApi
  * @example @Authenticated({ roles: ['admin'] })
  */

@@ -1,3 +1,3 @@
 export * from './authenticated.decorator.js';
 export * from './current-session.decorator.js';
-export * from './public.decorator.js';
+export * from './skip.decorator.js';
