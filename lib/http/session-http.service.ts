@@ -260,6 +260,8 @@ export class SessionHttpService implements OnModuleInit {
   }
 
   private originAllowed(req: HttpRequestLike, origin: string): boolean {
+    // Opaque origins (sandboxed frames, data: URLs) can be sent by any page, so they never pass.
+    if (origin === 'null') return false;
     if (this.options.csrf.allowedOrigins.has(origin)) return true;
     const host = header(req, 'host');
     if (!host) return false;
