@@ -15,7 +15,7 @@ import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
 import { SessionUnauthorizedError } from '../session.errors.js';
 import { SessionService, type IssuedTokens, type SessionMeta } from '../session.service.js';
 import { SessionEvents } from '../events/session-events.service.js';
-import { AMBIGUOUS, readCookies, serializeCookie } from './cookies.js';
+import { AMBIGUOUS, readCookieCopies, readCookies, serializeCookie } from './cookies.js';
 import { appendSetCookie, clientIp, header, type HttpRequestLike, isHttps, setHeader } from './http-adapter.js';
 
 /** The credential a request carries. */
@@ -37,6 +37,11 @@ export interface HeaderTokenAnswer {
 /** RFC 9110 safe methods: everything else (POST, PUT, DELETE, PROPPATCH, MOVE, a method Nest's @All() accepts…) needs CSRF proof. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 const RETRY_AFTER_SECONDS = '2';
+/**
+ * Refresh-cookie copies tried at most. A sibling subdomain can plant about four copies per parent
+ * domain (Path=/, /auth, /auth/, /auth/refresh); more than this is refused as before.
+ */
+const MAX_REFRESH_COOKIE_COPIES = 8;
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 
 /**
@@ -101,25 +106,57 @@ export class SessionHttpService implements OnModuleInit {
         throw this.toHttpError(err, res, true);
       }
     }
-    const cookie = readCookies(header(req, 'cookie'), [this.options.cookies.refreshName])[this.options.cookies.refreshName];
-    if (cookie === undefined || cookie === AMBIGUOUS) {
-      throw this.toHttpError(new SessionUnauthorizedError('no_refresh_token'), res, false);
+    const copies = this.refreshCookieCopies(req);
+    if (copies === AMBIGUOUS || copies.length === 0) {
+      throw this.toHttpError(new SessionUnauthorizedError(copies === AMBIGUOUS ? 'duplicate_cookie' : 'no_refresh_token'), res, false);
     }
     this.assertSameOrigin(req);
-    if (this.options.csrf.enabled) {
-      const peek = this.sessions.peekRefreshSession(cookie);
-      if (!peek) {
-        this.clearCookies(res);
-        throw this.toHttpError(new SessionUnauthorizedError('refresh_invalid'), res, false);
-      }
-      this.assertCsrfToken(req, peek.sessionId, peek.userId);
-    }
+    const cookie = this.pickRefreshCookie(req, res, copies);
     try {
       return this.answer(res, await this.sessions.refresh(cookie, ip), false);
     } catch (err) {
       if (err instanceof SessionUnauthorizedError) this.clearCookies(res);
       throw this.toHttpError(err, res, false);
     }
+  }
+
+  /** The refresh cookie's copies; a sibling subdomain can plant more (`__Secure-` allows `Domain`). */
+  private refreshCookieCopies(req: HttpRequestLike): string[] | typeof AMBIGUOUS {
+    return readCookieCopies(header(req, 'cookie'), this.options.cookies.refreshName, MAX_REFRESH_COOKIE_COPIES);
+  }
+
+  /**
+   * The copy of the refresh cookie to rotate: one whose signature verifies and, with CSRF on, whose
+   * session the presented CSRF token belongs to. So a planted copy (garbage, or the planter's own
+   * valid token) no longer locks the user out of refresh. Only signatures are checked here: no
+   * store round trip, and nothing is rotated until one copy is chosen.
+   */
+  private pickRefreshCookie(req: HttpRequestLike, res: unknown, copies: string[]): string {
+    // A single copy with CSRF off goes straight to the refresh, which verifies it.
+    if (copies.length === 1 && !this.options.csrf.enabled) return copies[0]!;
+    const verified: Array<{ token: string; userId: string; sessionId: string }> = [];
+    for (const token of copies) {
+      const peek = this.sessions.peekRefreshSession(token);
+      if (peek) verified.push({ token, ...peek });
+    }
+    if (verified.length === 0) {
+      this.clearCookies(res);
+      throw this.toHttpError(new SessionUnauthorizedError('refresh_invalid'), res, false);
+    }
+    if (!this.options.csrf.enabled) {
+      // Without a CSRF token nothing says which session the client means.
+      if (new Set(verified.map((v) => v.sessionId)).size > 1) {
+        throw this.toHttpError(new SessionUnauthorizedError('duplicate_cookie'), res, false);
+      }
+      return verified[0]!.token;
+    }
+    const presented = header(req, this.options.csrf.headerName);
+    const match = verified.find((v) => this.sessions.verifyCsrfToken(v.sessionId, presented));
+    if (match) return match.token;
+    // Refuses with 403 and the audit event, naming the first verified session.
+    const first = verified[0]!;
+    this.assertCsrfToken(req, first.sessionId, first.userId);
+    return first.token;
   }
 
   private wantsHeaderTransport(req: HttpRequestLike): boolean {
@@ -227,8 +264,16 @@ export class SessionHttpService implements OnModuleInit {
       if (err instanceof SessionStoreUnavailableError) throw err;
     }
     if (!presented) {
-      const refresh = readCookies(header(req, 'cookie'), [this.options.cookies.refreshName])[this.options.cookies.refreshName];
-      if (typeof refresh === 'string') presented = this.sessions.peekRefreshSession(refresh);
+      const copies = this.refreshCookieCopies(req);
+      if (copies !== AMBIGUOUS) {
+        const sessions = new Map<string, { userId: string; sessionId: string }>();
+        for (const token of copies) {
+          const peek = this.sessions.peekRefreshSession(token);
+          if (peek) sessions.set(peek.sessionId, peek);
+        }
+        // Only an unambiguous session is ended: a planted copy must not choose which one.
+        if (sessions.size === 1) presented = [...sessions.values()][0]!;
+      }
     }
     if (presented) await this.sessions.revoke(presented.userId, presented.sessionId, 'relogin', ip);
   }
