@@ -7,6 +7,7 @@ import {
   OnModuleInit,
   ServiceUnavailableException,
   UnauthorizedException,
+  UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import type { SessionPrincipal, SessionUser } from '../interfaces/session-record.interface.js';
 import { SessionStoreUnavailableError } from '../repository/store-unavailable.error.js';
@@ -42,6 +43,8 @@ const RETRY_AFTER_SECONDS = '2';
  * domain (Path=/, /auth, /auth/, /auth/refresh); more than this is refused as before.
  */
 const MAX_REFRESH_COOKIE_COPIES = 8;
+/** `application/json` with optional parameters (charset); media types are case-insensitive. */
+const JSON_MEDIA_TYPE = /^[ \t]*application\/json[ \t]*(;|$)/i;
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 
 /**
@@ -79,6 +82,7 @@ export class SessionHttpService implements OnModuleInit {
     meta: Pick<SessionMeta, 'data'> = {},
   ): Promise<CookieTokenAnswer | HeaderTokenAnswer> {
     this.noStore(res);
+    this.assertJsonBody(req);
     // Never hand out tokens over plain HTTP when HTTPS is required.
     this.assertHttps(req);
     const headerTransport = this.wantsHeaderTransport(req);
@@ -97,6 +101,7 @@ export class SessionHttpService implements OnModuleInit {
   /** Handles `POST <prefix>/refresh` for both transports. */
   async refresh(req: HttpRequestLike, res: unknown, body: unknown): Promise<CookieTokenAnswer | HeaderTokenAnswer> {
     this.noStore(res);
+    this.assertJsonBody(req);
     const bodyToken = typeof body === 'object' && body !== null ? (body as { refreshToken?: unknown }).refreshToken : undefined;
     const ip = clientIp(req);
     if (bodyToken !== undefined) {
@@ -320,6 +325,24 @@ export class SessionHttpService implements OnModuleInit {
       this.events.emit('csrf_fail', { userId, sessionId, ip: clientIp(req), reason: 'token' });
       throw new ForbiddenException(`Missing or invalid ${this.options.csrf.headerName} header (CSRF protection)`);
     }
+  }
+
+  /**
+   * Refuses (415) a body that is not `application/json`. An HTML form can post urlencoded,
+   * multipart or text/plain bodies cross-site without a preflight, and old browsers send neither
+   * `Origin` nor `Sec-Fetch-Site` with it (login CSRF). A request without a body passes.
+   * `login()` and the refresh route call it; call it first in your login route to refuse before
+   * checking credentials.
+   */
+  assertJsonBody(req: HttpRequestLike): void {
+    const type = header(req, 'content-type');
+    if (type === undefined ? !this.hasBody(req) : JSON_MEDIA_TYPE.test(type)) return;
+    throw new UnsupportedMediaTypeException('The body must be application/json');
+  }
+
+  private hasBody(req: HttpRequestLike): boolean {
+    const length = header(req, 'content-length');
+    return header(req, 'transfer-encoding') !== undefined || (length !== undefined && length.trim() !== '0');
   }
 
   /** Refuses plain HTTP when `requireHttps` is on (honours the app's trust-proxy setting). */
