@@ -81,7 +81,7 @@ export class SessionHttpService implements OnModuleInit {
     user: SessionUser,
     meta: Pick<SessionMeta, 'data'> = {},
   ): Promise<CookieTokenAnswer | HeaderTokenAnswer> {
-    this.noStore(res);
+    this.tokenAnswerHeaders(res);
     this.assertJsonBody(req);
     // Never hand out tokens over plain HTTP when HTTPS is required.
     this.assertHttps(req);
@@ -100,7 +100,7 @@ export class SessionHttpService implements OnModuleInit {
 
   /** Handles `POST <prefix>/refresh` for both transports. */
   async refresh(req: HttpRequestLike, res: unknown, body: unknown): Promise<CookieTokenAnswer | HeaderTokenAnswer> {
-    this.noStore(res);
+    this.tokenAnswerHeaders(res);
     this.assertJsonBody(req);
     const bodyToken = typeof body === 'object' && body !== null ? (body as { refreshToken?: unknown }).refreshToken : undefined;
     const ip = clientIp(req);
@@ -223,6 +223,16 @@ export class SessionHttpService implements OnModuleInit {
     appendSetCookie(res, serializeCookie(c.refreshName, '', { ...base, path: c.refreshPath, sameSite: c.refreshSameSite, domain: c.domain }));
   }
 
+  /**
+   * Ends a cookie client's session in its browser: expires both cookies and, unless
+   * `cookies.clearSiteData` is off, sends `Clear-Site-Data: "cookies"` so the browser also drops
+   * copies this module cannot name (other paths, a planted `Domain` copy).
+   */
+  endCookieSession(res: unknown): void {
+    this.clearCookies(res);
+    if (this.options.cookies.clearSiteData) setHeader(res, 'Clear-Site-Data', '"cookies"');
+  }
+
   /** Sets the `WWW-Authenticate` challenge of a refusal. */
   challenge(res: unknown, value: string): void {
     setHeader(res, 'WWW-Authenticate', value);
@@ -232,6 +242,12 @@ export class SessionHttpService implements OnModuleInit {
   protectAuthenticated(res: unknown): void {
     this.noStore(res);
     setHeader(res, 'X-Content-Type-Options', 'nosniff');
+  }
+
+  /** Login and refresh answers (and their refusals): not cached, not sniffed, and the page's URL never leaks as a Referer. */
+  private tokenAnswerHeaders(res: unknown): void {
+    this.protectAuthenticated(res);
+    setHeader(res, 'Referrer-Policy', 'no-referrer');
   }
 
   /** `Cache-Control: no-store` for answers that carry tokens or session data. */
