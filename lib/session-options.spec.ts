@@ -338,10 +338,36 @@ describe('resolveSessionOptions', () => {
     });
   });
 
-  it('refuses an allowed origin that is not an origin', () => {
-    expect(refusal({ secret: SECRET, csrf: { allowedOrigins: ['not a url'] } })).toMatch(/allowedOrigins/);
-    expect([...resolveSessionOptions({ secret: SECRET, csrf: { allowedOrigins: ['https://app.example.com/path'] } }).csrf.allowedOrigins]).toEqual([
-      'https://app.example.com',
+  it.each([
+    ['not a url', /is not an origin/],
+    ['null', /opaque origin "null"/],
+    ['NULL', /opaque origin "null"/],
+    ['https://app.example.com/path', /path, query, fragment or userinfo/],
+    ['https://app.example.com?x', /path, query, fragment or userinfo/],
+    ['https://a:b@app.example.com', /path, query, fragment or userinfo/],
+    ['capacitor://', /no host/],
+    ['https://app.example.com:0', /port outside/],
+    [' https://app.example.com', /is not an origin/],
+  ])('refuses the allowed origin %j', (entry, message) => {
+    const text = refusal({ secret: SECRET, csrf: { allowedOrigins: [entry] } });
+    expect(text).toMatch(/csrf\.allowedOrigins/);
+    expect(text).toMatch(message);
+  });
+
+  it('keeps allowed origins as scheme://host[:port], normalised the way browsers send them', () => {
+    const origins = (list: string[]) => [...resolveSessionOptions({ secret: SECRET, csrf: { allowedOrigins: list } }).csrf.allowedOrigins];
+    expect(origins(['capacitor://localhost', 'Ionic://LocalHost', 'app://my-app:8080', 'file://'])).toEqual([
+      'capacitor://localhost',
+      'ionic://localhost',
+      'app://my-app:8080',
+      'file://',
     ]);
+    expect(origins(['HTTPS://App.Example.COM:443', 'http://localhost:80/', 'http://localhost:3000', 'https://[::1]:8443'])).toEqual([
+      'https://app.example.com',
+      'http://localhost',
+      'http://localhost:3000',
+      'https://[::1]:8443',
+    ]);
+    expect(origins(['capacitor://localhost'])).not.toContain('null');
   });
 });

@@ -5,6 +5,7 @@ import type {
   SessionModuleOptions,
 } from './interfaces/session-module-options.interface.js';
 import type { SessionAuditEvent } from './interfaces/session-event.interface.js';
+import { normaliseOrigin } from './http/origin.js';
 
 /** HKDF `info` strings; documented in the README so other services can derive the same keys. */
 export const HKDF_INFO = {
@@ -61,6 +62,7 @@ export interface ResolvedSessionOptions {
     accessSameSite: 'Strict' | 'Lax' | 'None';
     refreshSameSite: 'Strict' | 'Lax' | 'None';
     domain: string | undefined;
+    clearSiteData: boolean;
     refreshPath: string;
   };
   csrf: { enabled: boolean; headerName: string; allowedOrigins: Set<string> };
@@ -277,6 +279,7 @@ export function resolveSessionOptions(options: SessionModuleOptions, routePrefix
     accessSameSite: c.accessSameSite ?? 'Lax',
     refreshSameSite: c.refreshSameSite ?? 'Strict',
     domain: c.domain,
+    clearSiteData: c.clearSiteData ?? true,
     refreshPath: `/${cleanPrefix}${cleanPrefix ? '/' : ''}refresh`,
   } as const;
   for (const [name, what] of [
@@ -300,13 +303,9 @@ export function resolveSessionOptions(options: SessionModuleOptions, routePrefix
 
   const allowedOrigins = new Set<string>();
   for (const o of options.csrf?.allowedOrigins ?? []) {
-    let url: URL;
-    try {
-      url = new URL(o);
-    } catch {
-      throw new SessionConfigError(`csrf.allowedOrigins entry "${o}" is not an origin like https://app.example.com`);
-    }
-    allowedOrigins.add(url.origin);
+    const parsed = normaliseOrigin(o);
+    if ('problem' in parsed) throw new SessionConfigError(`csrf.allowedOrigins entry ${JSON.stringify(o)} ${parsed.problem}`);
+    allowedOrigins.add(parsed.origin);
   }
   const headerName = (options.csrf?.headerName ?? 'x-csrf-token').toLowerCase();
 

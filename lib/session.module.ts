@@ -9,6 +9,7 @@ import { SessionJwtStrategy } from './auth/session-jwt.strategy.js';
 import { SessionEvents } from './events/session-events.service.js';
 import { SessionHealthIndicator } from './health/session-health.indicator.js';
 import { SessionHttpService } from './http/session-http.service.js';
+import { SessionRouteHeaders } from './http/route-headers.js';
 import { SessionInterceptor } from './interceptors/session.interceptor.js';
 import { SessionRepository } from './interfaces/session-repository.interface.js';
 import { ConfigurableModuleClass } from './session.module-definition.js';
@@ -33,6 +34,7 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     SessionEvents,
     SessionService,
     SessionHttpService,
+    SessionRouteHeaders,
     SessionGuard,
     SessionInterceptor,
     SessionJwtStrategy,

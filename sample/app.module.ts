@@ -1,9 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { SessionModule, type SessionModuleOptions } from '../lib/index.js';
 import { AppController } from './app.controller.js';
-import { AuthNoStoreFilter } from './auth-no-store.filter.js';
 import { AuthController } from './auth.controller.js';
 import { LoginThrottle } from './login-throttle.js';
 import { sessionOptionsFromEnv } from './session.config.js';
@@ -22,7 +20,8 @@ export class AppModule {
         }),
       ],
       controllers: [AuthController, AppController],
-      providers: [UsersService, LoginThrottle, { provide: APP_FILTER, useClass: AuthNoStoreFilter }],
+      // No filter for no-store on /auth/* errors: the module sets those headers itself, before routing.
+      providers: [UsersService, LoginThrottle],
     };
   }
 }

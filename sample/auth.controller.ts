@@ -16,6 +16,8 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   async login(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @Body() body: unknown) {
+    // 415 for a form post before any password is checked (http.login refuses it too).
+    this.http.assertJsonBody(req);
     const { email, password } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     if (typeof email !== 'string' || typeof password !== 'string' || email.length > 254 || password.length > 1024) {
       throw new BadRequestException('Body must be {"email": string, "password": string}');

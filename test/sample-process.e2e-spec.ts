@@ -78,6 +78,14 @@ describe('the sample as a process (env contract)', () => {
     expect(p.output()).toMatch(/secret.*at least 32/i);
   });
 
+  it('refuses a SESSION_ALLOWED_ORIGINS entry that is not an origin with a clear message and a non-zero exit', async () => {
+    const p = await run({ SESSION_SECRET: TEST_SECRET, SESSION_ALLOWED_ORIGINS: 'capacitor://localhost, null' });
+    procs.push(p);
+    const [code] = await once(p.child, 'exit');
+    expect(code).not.toBe(0);
+    expect(p.output()).toMatch(/csrf\.allowedOrigins entry "null"/);
+  });
+
   it('without SESSION_SECRET serves on the memory store with a random secret and a warning', async () => {
     const p = await started({});
     expect(p.output()).toMatch(/SESSION_SECRET is not set/);

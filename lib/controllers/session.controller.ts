@@ -33,7 +33,7 @@ export interface SessionListEntry {
 /**
  * Refresh, logout, logout-all, session listing and revocation, CSRF token. Mounted under the
  * route prefix (default `auth`) unless the module is given `routes: false`.
- * Every answer carries `Cache-Control: no-store`.
+ * Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`.
  */
 @Injectable()
 export class SessionController {
@@ -47,7 +47,6 @@ export class SessionController {
   @HttpCode(200)
   @SkipSession()
   refresh(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @Body() body: unknown) {
-    this.http.noStore(res);
     this.http.assertHttps(req);
     return this.http.refresh(req, res, body);
   }
@@ -56,25 +55,25 @@ export class SessionController {
   @HttpCode(204)
   @Authenticated()
   async logout(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @CurrentSession() s: SessionPrincipal) {
-    this.http.noStore(res);
+    this.http.protectAuthenticated(res);
     await this.guarded(res, () => this.sessions.revoke(s.userId, s.id, 'logout', clientIp(req)));
     // Header-transport clients never got cookies, so they get no Set-Cookie either.
-    if (s.transport === 'cookie') this.http.clearCookies(res);
+    if (s.transport === 'cookie') this.http.endCookieSession(res);
   }
 
   @Post('logout-all')
   @HttpCode(204)
   @Authenticated()
   async logoutAll(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @CurrentSession() s: SessionPrincipal) {
-    this.http.noStore(res);
+    this.http.protectAuthenticated(res);
     await this.guarded(res, () => this.sessions.revokeAll(s.userId, 'logout_all', clientIp(req)));
-    if (s.transport === 'cookie') this.http.clearCookies(res);
+    if (s.transport === 'cookie') this.http.endCookieSession(res);
   }
 
   @Get('sessions')
   @Authenticated()
   async list(@Res({ passthrough: true }) res: unknown, @CurrentSession() s: SessionPrincipal): Promise<SessionListEntry[]> {
-    this.http.noStore(res);
+    this.http.protectAuthenticated(res);
     const records = await this.guarded(res, () => this.sessions.list(s.userId));
     return records.map((r) => ({
       id: r.id,
@@ -95,19 +94,19 @@ export class SessionController {
     @CurrentSession() s: SessionPrincipal,
     @Param('id') id: string,
   ): Promise<void> {
-    this.http.noStore(res);
+    this.http.protectAuthenticated(res);
     // Unknown ids and other users' ids answer alike, so existence is not revealed.
     const existed =
       SESSION_ID_PATTERN.test(id) &&
       (await this.guarded(res, () => this.sessions.revoke(s.userId, id, 'revoked_by_user', clientIp(req))));
     if (!existed) throw new NotFoundException('No such session');
-    if (id === s.id && s.transport === 'cookie') this.http.clearCookies(res);
+    if (id === s.id && s.transport === 'cookie') this.http.endCookieSession(res);
   }
 
   @Get('csrf')
   @Authenticated()
   csrf(@Res({ passthrough: true }) res: unknown, @CurrentSession() s: SessionPrincipal): { csrfToken: string } {
-    this.http.noStore(res);
+    this.http.protectAuthenticated(res);
     return { csrfToken: this.sessions.csrfToken(s.id) };
   }
 

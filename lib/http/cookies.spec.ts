@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AMBIGUOUS, readCookies, serializeCookie } from './cookies.js';
+import { AMBIGUOUS, readCookieCopies, readCookies, serializeCookie } from './cookies.js';
 
 const ACCESS = '__Host-session';
 const REFRESH = '__Secure-refresh';
@@ -69,6 +69,15 @@ describe('readCookies (S-35, S-65)', () => {
     expect(readCookies(`${ACCESS}="`, NAMES)).toEqual({ [ACCESS]: '"' });
   });
 
+  it('trims only SP and HTAB (RFC 6265 §5.2), not the other characters JS trim() removes', () => {
+    expect(readCookies(`\t${ACCESS}\t=\ttok\t`, NAMES)).toEqual({ [ACCESS]: 'tok' });
+    for (const ws of ['\u00a0', '\ufeff', '\u000b', '\u000c', '\u2028', '\u3000', '\n']) {
+      expect(readCookies(`${ws}${ACCESS}=tok`, NAMES)).toEqual({});
+      expect(readCookies(`${ACCESS}${ws}=tok`, NAMES)).toEqual({});
+      expect(readCookies(`${ACCESS}=tok${ws}`, NAMES)).toEqual({ [ACCESS]: `tok${ws}` });
+    }
+  });
+
   it('never throws and only ever returns named keys with string or AMBIGUOUS values on weird input', () => {
     const alphabet = ['=', ';', ' ', '"', ',', '\t', '\n', '\u0000', '\u2028', 'é', '💥', '%', '\\', ACCESS, REFRESH, 'a', 'Z', '-', '.'];
     const started = Date.now();
@@ -102,5 +111,25 @@ describe('readCookies (S-35, S-65)', () => {
       expect(() => readCookies(odd as string, NAMES)).not.toThrow();
       expect(readCookies(odd as string, NAMES)).toEqual({});
     }
+  });
+});
+
+describe('readCookieCopies (planted Domain cookies)', () => {
+  it('returns every distinct copy in header order', () => {
+    expect(readCookieCopies(`${REFRESH}=a; x=1; ${REFRESH}=b; ${REFRESH}=a`, REFRESH, 8)).toEqual(['a', 'b']);
+    expect(readCookieCopies(`${REFRESH}=a`, REFRESH, 8)).toEqual(['a']);
+    expect(readCookieCopies('x=1', REFRESH, 8)).toEqual([]);
+    expect(readCookieCopies(undefined, REFRESH, 8)).toEqual([]);
+  });
+
+  it('is AMBIGUOUS beyond the bound of distinct copies; repeats of one value do not count', () => {
+    const copies = (n: number) => Array.from({ length: n }, (_, i) => `${REFRESH}=v${i}`).join('; ');
+    expect(readCookieCopies(copies(8), REFRESH, 8)).toHaveLength(8);
+    expect(readCookieCopies(copies(9), REFRESH, 8)).toBe(AMBIGUOUS);
+    expect(readCookieCopies(`${REFRESH}=same; `.repeat(50), REFRESH, 8)).toEqual(['same']);
+  });
+
+  it('applies the same trimming and quoting as readCookies', () => {
+    expect(readCookieCopies(`\u00a0${REFRESH}=a; \t${REFRESH} = "b" `, REFRESH, 8)).toEqual(['b']);
   });
 });

@@ -7,6 +7,7 @@ import {
   OnModuleInit,
   ServiceUnavailableException,
   UnauthorizedException,
+  UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import type { SessionPrincipal, SessionUser } from '../interfaces/session-record.interface.js';
 import { SessionStoreUnavailableError } from '../repository/store-unavailable.error.js';
@@ -15,7 +16,7 @@ import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
 import { SessionUnauthorizedError } from '../session.errors.js';
 import { SessionService, type IssuedTokens, type SessionMeta } from '../session.service.js';
 import { SessionEvents } from '../events/session-events.service.js';
-import { AMBIGUOUS, readCookies, serializeCookie } from './cookies.js';
+import { AMBIGUOUS, readCookieCopies, readCookies, serializeCookie } from './cookies.js';
 import { appendSetCookie, clientIp, header, type HttpRequestLike, isHttps, setHeader } from './http-adapter.js';
 
 /** The credential a request carries. */
@@ -37,6 +38,13 @@ export interface HeaderTokenAnswer {
 /** RFC 9110 safe methods: everything else (POST, PUT, DELETE, PROPPATCH, MOVE, a method Nest's @All() accepts…) needs CSRF proof. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 const RETRY_AFTER_SECONDS = '2';
+/**
+ * Refresh-cookie copies tried at most. A sibling subdomain can plant about four copies per parent
+ * domain (Path=/, /auth, /auth/, /auth/refresh); more than this is refused as before.
+ */
+const MAX_REFRESH_COOKIE_COPIES = 8;
+/** `application/json` with optional parameters (charset); media types are case-insensitive. */
+const JSON_MEDIA_TYPE = /^[ \t]*application\/json[ \t]*(;|$)/i;
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 
 /**
@@ -73,7 +81,8 @@ export class SessionHttpService implements OnModuleInit {
     user: SessionUser,
     meta: Pick<SessionMeta, 'data'> = {},
   ): Promise<CookieTokenAnswer | HeaderTokenAnswer> {
-    this.noStore(res);
+    this.tokenAnswerHeaders(res);
+    this.assertJsonBody(req);
     // Never hand out tokens over plain HTTP when HTTPS is required.
     this.assertHttps(req);
     const headerTransport = this.wantsHeaderTransport(req);
@@ -91,7 +100,8 @@ export class SessionHttpService implements OnModuleInit {
 
   /** Handles `POST <prefix>/refresh` for both transports. */
   async refresh(req: HttpRequestLike, res: unknown, body: unknown): Promise<CookieTokenAnswer | HeaderTokenAnswer> {
-    this.noStore(res);
+    this.tokenAnswerHeaders(res);
+    this.assertJsonBody(req);
     const bodyToken = typeof body === 'object' && body !== null ? (body as { refreshToken?: unknown }).refreshToken : undefined;
     const ip = clientIp(req);
     if (bodyToken !== undefined) {
@@ -101,25 +111,57 @@ export class SessionHttpService implements OnModuleInit {
         throw this.toHttpError(err, res, true);
       }
     }
-    const cookie = readCookies(header(req, 'cookie'), [this.options.cookies.refreshName])[this.options.cookies.refreshName];
-    if (cookie === undefined || cookie === AMBIGUOUS) {
-      throw this.toHttpError(new SessionUnauthorizedError('no_refresh_token'), res, false);
+    const copies = this.refreshCookieCopies(req);
+    if (copies === AMBIGUOUS || copies.length === 0) {
+      throw this.toHttpError(new SessionUnauthorizedError(copies === AMBIGUOUS ? 'duplicate_cookie' : 'no_refresh_token'), res, false);
     }
     this.assertSameOrigin(req);
-    if (this.options.csrf.enabled) {
-      const peek = this.sessions.peekRefreshSession(cookie);
-      if (!peek) {
-        this.clearCookies(res);
-        throw this.toHttpError(new SessionUnauthorizedError('refresh_invalid'), res, false);
-      }
-      this.assertCsrfToken(req, peek.sessionId, peek.userId);
-    }
+    const cookie = this.pickRefreshCookie(req, res, copies);
     try {
       return this.answer(res, await this.sessions.refresh(cookie, ip), false);
     } catch (err) {
       if (err instanceof SessionUnauthorizedError) this.clearCookies(res);
       throw this.toHttpError(err, res, false);
     }
+  }
+
+  /** The refresh cookie's copies; a sibling subdomain can plant more (`__Secure-` allows `Domain`). */
+  private refreshCookieCopies(req: HttpRequestLike): string[] | typeof AMBIGUOUS {
+    return readCookieCopies(header(req, 'cookie'), this.options.cookies.refreshName, MAX_REFRESH_COOKIE_COPIES);
+  }
+
+  /**
+   * The copy of the refresh cookie to rotate: one whose signature verifies and, with CSRF on, whose
+   * session the presented CSRF token belongs to. So a planted copy (garbage, or the planter's own
+   * valid token) no longer locks the user out of refresh. Only signatures are checked here: no
+   * store round trip, and nothing is rotated until one copy is chosen.
+   */
+  private pickRefreshCookie(req: HttpRequestLike, res: unknown, copies: string[]): string {
+    // A single copy with CSRF off goes straight to the refresh, which verifies it.
+    if (copies.length === 1 && !this.options.csrf.enabled) return copies[0]!;
+    const verified: Array<{ token: string; userId: string; sessionId: string }> = [];
+    for (const token of copies) {
+      const peek = this.sessions.peekRefreshSession(token);
+      if (peek) verified.push({ token, ...peek });
+    }
+    if (verified.length === 0) {
+      this.clearCookies(res);
+      throw this.toHttpError(new SessionUnauthorizedError('refresh_invalid'), res, false);
+    }
+    if (!this.options.csrf.enabled) {
+      // Without a CSRF token nothing says which session the client means.
+      if (new Set(verified.map((v) => v.sessionId)).size > 1) {
+        throw this.toHttpError(new SessionUnauthorizedError('duplicate_cookie'), res, false);
+      }
+      return verified[0]!.token;
+    }
+    const presented = header(req, this.options.csrf.headerName);
+    const match = verified.find((v) => this.sessions.verifyCsrfToken(v.sessionId, presented));
+    if (match) return match.token;
+    // Refuses with 403 and the audit event, naming the first verified session.
+    const first = verified[0]!;
+    this.assertCsrfToken(req, first.sessionId, first.userId);
+    return first.token;
   }
 
   private wantsHeaderTransport(req: HttpRequestLike): boolean {
@@ -181,6 +223,16 @@ export class SessionHttpService implements OnModuleInit {
     appendSetCookie(res, serializeCookie(c.refreshName, '', { ...base, path: c.refreshPath, sameSite: c.refreshSameSite, domain: c.domain }));
   }
 
+  /**
+   * Ends a cookie client's session in its browser: expires both cookies and, unless
+   * `cookies.clearSiteData` is off, sends `Clear-Site-Data: "cookies"` so the browser also drops
+   * copies this module cannot name (other paths, a planted `Domain` copy).
+   */
+  endCookieSession(res: unknown): void {
+    this.clearCookies(res);
+    if (this.options.cookies.clearSiteData) setHeader(res, 'Clear-Site-Data', '"cookies"');
+  }
+
   /** Sets the `WWW-Authenticate` challenge of a refusal. */
   challenge(res: unknown, value: string): void {
     setHeader(res, 'WWW-Authenticate', value);
@@ -190,6 +242,12 @@ export class SessionHttpService implements OnModuleInit {
   protectAuthenticated(res: unknown): void {
     this.noStore(res);
     setHeader(res, 'X-Content-Type-Options', 'nosniff');
+  }
+
+  /** Login and refresh answers (and their refusals): not cached, not sniffed, and the page's URL never leaks as a Referer. */
+  private tokenAnswerHeaders(res: unknown): void {
+    this.protectAuthenticated(res);
+    setHeader(res, 'Referrer-Policy', 'no-referrer');
   }
 
   /** `Cache-Control: no-store` for answers that carry tokens or session data. */
@@ -227,8 +285,16 @@ export class SessionHttpService implements OnModuleInit {
       if (err instanceof SessionStoreUnavailableError) throw err;
     }
     if (!presented) {
-      const refresh = readCookies(header(req, 'cookie'), [this.options.cookies.refreshName])[this.options.cookies.refreshName];
-      if (typeof refresh === 'string') presented = this.sessions.peekRefreshSession(refresh);
+      const copies = this.refreshCookieCopies(req);
+      if (copies !== AMBIGUOUS) {
+        const sessions = new Map<string, { userId: string; sessionId: string }>();
+        for (const token of copies) {
+          const peek = this.sessions.peekRefreshSession(token);
+          if (peek) sessions.set(peek.sessionId, peek);
+        }
+        // Only an unambiguous session is ended: a planted copy must not choose which one.
+        if (sessions.size === 1) presented = [...sessions.values()][0]!;
+      }
     }
     if (presented) await this.sessions.revoke(presented.userId, presented.sessionId, 'relogin', ip);
   }
@@ -260,6 +326,8 @@ export class SessionHttpService implements OnModuleInit {
   }
 
   private originAllowed(req: HttpRequestLike, origin: string): boolean {
+    // Opaque origins (sandboxed frames, data: URLs) can be sent by any page, so they never pass.
+    if (origin === 'null') return false;
     if (this.options.csrf.allowedOrigins.has(origin)) return true;
     const host = header(req, 'host');
     if (!host) return false;
@@ -273,6 +341,24 @@ export class SessionHttpService implements OnModuleInit {
       this.events.emit('csrf_fail', { userId, sessionId, ip: clientIp(req), reason: 'token' });
       throw new ForbiddenException(`Missing or invalid ${this.options.csrf.headerName} header (CSRF protection)`);
     }
+  }
+
+  /**
+   * Refuses (415) a body that is not `application/json`. An HTML form can post urlencoded,
+   * multipart or text/plain bodies cross-site without a preflight, and old browsers send neither
+   * `Origin` nor `Sec-Fetch-Site` with it (login CSRF). A request without a body passes.
+   * `login()` and the refresh route call it; call it first in your login route to refuse before
+   * checking credentials.
+   */
+  assertJsonBody(req: HttpRequestLike): void {
+    const type = header(req, 'content-type');
+    if (type === undefined ? !this.hasBody(req) : JSON_MEDIA_TYPE.test(type)) return;
+    throw new UnsupportedMediaTypeException('The body must be application/json');
+  }
+
+  private hasBody(req: HttpRequestLike): boolean {
+    const length = header(req, 'content-length');
+    return header(req, 'transfer-encoding') !== undefined || (length !== undefined && length.trim() !== '0');
   }
 
   /** Refuses plain HTTP when `requireHttps` is on (honours the app's trust-proxy setting). */

@@ -52,6 +52,12 @@ export interface SessionCookieOptions {
   refreshName?: string;
   /** Cookie `Domain`. Not allowed with a `__Host-` name. */
   domain?: string;
+  /**
+   * Send `Clear-Site-Data: "cookies"` on a cookie logout (logout, logout-all, revoking the own
+   * session). Browsers then drop every cookie of the registrable domain, including other
+   * subdomains' cookies: turn it off when apps share that domain. @default true
+   */
+  clearSiteData?: boolean;
 }
 
 /** CSRF protection for cookie-authenticated requests. */
@@ -60,7 +66,12 @@ export interface SessionCsrfOptions {
   enabled?: boolean;
   /** Request header that carries the token. @default 'x-csrf-token' */
   headerName?: string;
-  /** Extra origins allowed to send unsafe requests (the request's own origin is always allowed). */
+  /**
+   * Extra origins allowed to send unsafe requests (the request's own origin is always allowed),
+   * written `scheme://host[:port]`: `https://app.example.com`, `capacitor://localhost`. Compared
+   * as written after normalisation (lower-case scheme and host, default http/https ports dropped);
+   * an entry with a path, query, userinfo, or `null` refuses to start. `Origin: null` is never allowed.
+   */
   allowedOrigins?: string[];
 }
 

@@ -165,6 +165,8 @@ function corpusSuite(name: string, boot: () => Promise<{ url: string; close(): P
           label: `${entry.name} | POST /notes`,
           send: () => rawRequest(app.url, 'POST', '/notes', [['Cookie', accessHeader], ['X-CSRF-Token', live.csrf], JSON_TYPE], '{"text":"x"}'),
         });
+        // Not a hostile case for the refresh cookie (it would rotate the live session's token).
+        if (entry.refreshAccepts) continue;
         probes.push({
           label: `${entry.name} | POST /auth/refresh`,
           send: () => rawRequest(app.url, 'POST', '/auth/refresh', [['Cookie', refreshHeader], ['X-CSRF-Token', live.csrf]]),

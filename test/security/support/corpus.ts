@@ -136,10 +136,15 @@ export function tokenCorpus(live: LiveTokens): CorpusEntry[] {
 }
 
 /** Whole Cookie headers; `name` is the access or refresh cookie name. */
-export function cookieCorpus(live: LiveTokens): Array<{ name: string; header: (cookie: string, token: string) => string }> {
+export function cookieCorpus(
+  live: LiveTokens,
+): Array<{ name: string; header: (cookie: string, token: string) => string; refreshAccepts?: true }> {
   return [
-    { name: 'duplicated live cookie', header: (c, t) => `${c}=${t}; ${c}=${t}` },
-    { name: 'live then garbage duplicate', header: (c, t) => `${c}=${t}; ${c}=x` },
+    // A duplicated access cookie is refused. The refresh cookie can be planted by a sibling
+    // subdomain, so its verifying copy is used instead (test/security/cookie-parsing.e2e-spec.ts).
+    { name: 'duplicated live cookie', header: (c, t) => `${c}=${t}; ${c}=${t}`, refreshAccepts: true },
+    { name: 'live then garbage duplicate', header: (c, t) => `${c}=${t}; ${c}=x`, refreshAccepts: true },
+    { name: 'live among more copies than the refresh bound', header: (c, t) => [t, ...Array.from({ length: 9 }, (_, i) => `p${i}`)].map((v) => `${c}=${v}`).join('; ') },
     { name: '%zz value', header: (c) => `${c}=%zz` },
     { name: 'URI-encoded live token', header: (c, t) => `${c}=${encodeURIComponent(t).replace(/\./g, '%2E')}` },
     { name: 'unterminated quote', header: (c) => `${c}="unterminated` },
