@@ -5,7 +5,7 @@ import { SessionModule, type SessionModuleOptions } from '../lib/index.js';
 import { AppController } from './app.controller.js';
 import { AuthNoStoreFilter } from './auth-no-store.filter.js';
 import { AuthController } from './auth.controller.js';
-import { LoginThrottle } from './login-throttle.js';
+import { loginThrottle } from './login-throttle.js';
 import { sessionOptionsFromEnv } from './session.config.js';
 import { UsersService } from './users.service.js';
 
@@ -17,12 +17,13 @@ export class AppModule {
       module: AppModule,
       imports: [
         ScheduleModule.forRoot(),
+        loginThrottle(),
         SessionModule.forRootAsync({
           useFactory: async () => ({ ...(await sessionOptionsFromEnv(overrides.store !== undefined)), ...overrides }),
         }),
       ],
       controllers: [AuthController, AppController],
-      providers: [UsersService, LoginThrottle, { provide: APP_FILTER, useClass: AuthNoStoreFilter }],
+      providers: [UsersService, { provide: APP_FILTER, useClass: AuthNoStoreFilter }],
     };
   }
 }
