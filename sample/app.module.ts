@@ -5,6 +5,7 @@ import { SessionModule, type SessionModuleOptions } from '../lib/index.js';
 import { AppController } from './app.controller.js';
 import { AuthNoStoreFilter } from './auth-no-store.filter.js';
 import { AuthController } from './auth.controller.js';
+import { DemoPageController } from './demo-page.controller.js';
 import { loginThrottle } from './login-throttle.js';
 import { sessionOptionsFromEnv } from './session.config.js';
 import { UsersService } from './users.service.js';
@@ -22,7 +23,7 @@ export class AppModule {
           useFactory: async () => ({ ...(await sessionOptionsFromEnv(overrides.store !== undefined)), ...overrides }),
         }),
       ],
-      controllers: [AuthController, AppController],
+      controllers: [AuthController, AppController, DemoPageController],
       providers: [UsersService, { provide: APP_FILTER, useClass: AuthNoStoreFilter }],
     };
   }
