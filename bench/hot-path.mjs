@@ -9,8 +9,8 @@ import { createSecretKey, randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import jwt from 'jsonwebtoken';
-import { Authenticated, SessionGuard, SessionModule, SessionService } from '../dist/lib/index.js';
-import { AccessTokenService } from '../dist/lib/tokens/access-token.service.js';
+import { Authenticated, SessionGuard, SessionModule, SessionService } from '../dist/index.js';
+import { AccessTokenService } from '../dist/tokens/access-token.service.js';
 
 const live = { status: 'ok', session: { roles: ['user'], data: undefined } };
 const store = {

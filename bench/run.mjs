@@ -49,7 +49,7 @@ const cfg = {
 };
 const peers = cfg.peers.length ? PEERS.filter((p) => cfg.peers.includes(p.name)) : PEERS.filter((p) => !p.experiment);
 for (const name of cfg.peers) if (!PEERS.some((p) => p.name === name)) throw new Error(`unknown peer "${name}" (${PEERS.map((p) => p.name).join(', ')})`);
-if (!existsSync(join(ROOT, 'dist/lib/index.js')) || !existsSync(join(ROOT, 'dist-bench/servers/main.js'))) {
+if (!existsSync(join(ROOT, 'dist/index.js')) || !existsSync(join(ROOT, 'dist-bench/servers/main.js'))) {
   throw new Error('build first: npm run bench builds dist/ and dist-bench/ before it starts');
 }
 

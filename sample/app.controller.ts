@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { BadRequestException, Body, Controller, Get, Header, Post, Res } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, Post, Res } from '@nestjs/common';
 import { Authenticated, CurrentUser, SessionHealthIndicator } from '../lib/index.js';
 import { UsersService } from './users.service.js';
-
-const PAGE = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8');
 
 @Controller()
 export class AppController {
@@ -14,13 +11,6 @@ export class AppController {
     private readonly users: UsersService,
     private readonly health: SessionHealthIndicator,
   ) {}
-
-  @Get()
-  @Header('Content-Type', 'text/html; charset=utf-8')
-  @Header('Content-Security-Policy', "default-src 'self'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
-  page(): string {
-    return PAGE;
-  }
 
   @Get('me')
   @Authenticated()

@@ -3,7 +3,8 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { SessionModule, type SessionModuleOptions } from '../lib/index.js';
 import { AppController } from './app.controller.js';
 import { AuthController } from './auth.controller.js';
-import { LoginThrottle } from './login-throttle.js';
+import { DemoPageController } from './demo-page.controller.js';
+import { loginThrottle } from './login-throttle.js';
 import { sessionOptionsFromEnv } from './session.config.js';
 import { UsersService } from './users.service.js';
 
@@ -15,13 +16,14 @@ export class AppModule {
       module: AppModule,
       imports: [
         ScheduleModule.forRoot(),
+        loginThrottle(),
         SessionModule.forRootAsync({
           useFactory: async () => ({ ...(await sessionOptionsFromEnv(overrides.store !== undefined)), ...overrides }),
         }),
       ],
-      controllers: [AuthController, AppController],
+      controllers: [AuthController, AppController, DemoPageController],
       // No filter for no-store on /auth/* errors: the module sets those headers itself, before routing.
-      providers: [UsersService, LoginThrottle],
+      providers: [UsersService],
     };
   }
 }

@@ -1,6 +1,5 @@
-import { BadRequestException, Body, Controller, HttpCode, HttpException, HttpStatus, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, Body, Controller, HttpCode, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { type HttpRequestLike, SessionHttpService, SessionService } from '../lib/index.js';
-import { LoginThrottle } from './login-throttle.js';
 import { UsersService } from './users.service.js';
 
 @Controller('auth')
@@ -9,10 +8,9 @@ export class AuthController {
     private readonly users: UsersService,
     private readonly sessions: SessionService,
     private readonly http: SessionHttpService,
-    private readonly throttle: LoginThrottle,
   ) {}
 
-  /** Credentials are the app's business; the module creates the session and answers. */
+  /** Credentials are the app's business; the module creates the session and answers. Throttled in login-throttle.ts. */
   @Post('login')
   @HttpCode(200)
   async login(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @Body() body: unknown) {
@@ -22,11 +20,8 @@ export class AuthController {
     if (typeof email !== 'string' || typeof password !== 'string' || email.length > 254 || password.length > 1024) {
       throw new BadRequestException('Body must be {"email": string, "password": string}');
     }
-    const key = `${req.ip ?? ''}|${email.toLowerCase()}`;
-    if (this.throttle.blocked(key)) throw new HttpException('Too many failed logins', HttpStatus.TOO_MANY_REQUESTS);
     const user = await this.users.verify(email, password);
     if (!user) {
-      this.throttle.fail(key);
       this.sessions.reportLoginFailure(email, req.ip);
       throw new UnauthorizedException('Invalid email or password');
     }

@@ -1,52 +1,72 @@
-import { Injectable } from '@nestjs/common';
+import { type DynamicModule, type ExecutionContext, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import type { ThrottlerModuleOptions } from '@nestjs/throttler';
+import { AuthController } from './auth.controller.js';
 import { envInteger } from './session.config.js';
 
-const WINDOW_MS = 60_000;
-/** Bounds the map when many ip + email pairs fail at once (a spray); the oldest go first. */
-const MAX_KEYS = 10_000;
+/** Window of the login throttle, in milliseconds (what @nestjs/throttler counts in). */
+export const LOGIN_WINDOW_MS = 60_000;
 
 /**
- * Failed-login throttle, on only when LOGIN_THROTTLE (failures per minute per ip + email) is set;
- * the test suites log in many times.
+ * One address may try this many times LOGIN_THROTTLE per window over all emails: it stops a spray of
+ * many emails from one address, and so bounds the keys one address can make the throttler keep.
  */
-@Injectable()
-export class LoginThrottle {
-  private readonly limit = envInteger('LOGIN_THROTTLE', 0);
-  private readonly failures = new Map<string, { count: number; since: number }>();
+export const ADDRESS_FACTOR = 10;
 
-  blocked(key: string): boolean {
-    if (this.limit <= 0) return false;
-    const entry = this.failures.get(key);
-    if (!entry || Date.now() - entry.since > WINDOW_MS) return false;
-    return entry.count >= this.limit;
-  }
+/** LOGIN_THROTTLE: login attempts per minute per address + email; 0 (unset) is off. */
+export function loginThrottleLimit(): number {
+  return envInteger('LOGIN_THROTTLE', 0);
+}
 
-  fail(key: string): void {
-    if (this.limit <= 0) return;
-    const now = Date.now();
-    const entry = this.failures.get(key);
-    if (entry && now - entry.since <= WINDOW_MS) {
-      entry.count += 1;
-      return;
-    }
-    this.failures.delete(key);
-    if (this.failures.size >= MAX_KEYS) this.prune(now);
-    this.failures.set(key, { count: 1, since: now });
-  }
+/** Lower-cased email of a login body, '' for anything else (the route answers that with a 400). */
+function submittedEmail(body: unknown): string {
+  const email = typeof body === 'object' && body !== null ? (body as { email?: unknown }).email : undefined;
+  return typeof email === 'string' ? email.slice(0, 254).toLowerCase() : '';
+}
 
-  /** Number of tracked ip + email pairs (tests). */
-  get size(): number {
-    return this.failures.size;
-  }
+const isLogin = (context: ExecutionContext) =>
+  context.getClass() === AuthController && context.getHandler() === AuthController.prototype.login;
 
-  private prune(now: number): void {
-    for (const [key, entry] of this.failures) {
-      if (now - entry.since > WINDOW_MS) this.failures.delete(key);
-    }
-    // Still full: drop the oldest windows (insertion order).
-    for (const key of this.failures.keys()) {
-      if (this.failures.size < MAX_KEYS) break;
-      this.failures.delete(key);
-    }
-  }
+/**
+ * @nestjs/throttler options that count `POST /auth/login` only: per address + email, and per address.
+ * `normalizeIp` is @nestjs/throttler's (it groups an IPv6 /64 like its default tracker).
+ */
+export function loginThrottleOptions(limit: number, normalizeIp: (ip: string) => string): ThrottlerModuleOptions {
+  return {
+    skipIf: (context) => !isLogin(context),
+    errorMessage: 'Too many login attempts',
+    throttlers: [
+      { name: 'address', ttl: LOGIN_WINDOW_MS, limit: limit * ADDRESS_FACTOR },
+      // Named 'default' so a refusal carries a plain Retry-After header.
+      {
+        name: 'default',
+        ttl: LOGIN_WINDOW_MS,
+        limit,
+        getTracker: (req) => `${normalizeIp(String(req.ip ?? ''))}|${submittedEmail(req.body)}`,
+      },
+    ],
+  };
+}
+
+@Module({})
+class LoginThrottleModule {}
+
+/**
+ * The login throttle, on only when LOGIN_THROTTLE is set (the test suites log in many times); a value
+ * that is not a whole number stops startup instead of turning it off. Counts live in this process:
+ * replicas each count their own unless given a shared ThrottlerStorage.
+ *
+ * @nestjs/throttler is CommonJS that `require`s Nest's ESM-only packages: Node ≥ 20.19 does that,
+ * Jest's module runtime (before Node 24.9) cannot, so it is imported only when switched on and the
+ * throttle's HTTP tests drive the built sample as a process.
+ */
+export async function loginThrottle(): Promise<DynamicModule> {
+  const limit = loginThrottleLimit();
+  if (limit <= 0) return { module: LoginThrottleModule };
+  const { ThrottlerGuard, ThrottlerModule, normalizeIp } = await import('@nestjs/throttler');
+  return {
+    module: LoginThrottleModule,
+    imports: [ThrottlerModule.forRoot(loginThrottleOptions(limit, normalizeIp))],
+    providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+  };
 }

@@ -5,9 +5,7 @@ import { freePort, type RedisClusterProcess, type RedisProcess, startRedis, star
 import { ALICE } from './utils/http.js';
 import { TEST_SECRET } from './utils/sample-app.js';
 import { parseSetCookies } from './utils/set-cookie.js';
-
-/** The built sample (`npm test` builds first), run as `npm run start:prod` would. */
-const MAIN = new URL('../dist/sample/main.js', import.meta.url).pathname;
+import { SAMPLE_MAIN as MAIN } from './utils/built-sample.js';
 
 interface Proc {
   child: ChildProcess;

@@ -7,7 +7,7 @@ function area(url, name) {
   if (url.startsWith('node:')) return 'node core';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return pkg[1];
-  if (url.includes('/dist/lib/')) return 'this module (dist/lib)';
+  if (url.includes('/dist/') && !url.includes('/dist-')) return 'this module (dist)';
   if (url.includes('/dist-bench/')) return 'bench app';
   return url;
 }

@@ -1,6 +1,6 @@
 /** Memory per session, req/s with many live sessions, and a cleanup tick under load. */
 import { randomBytes } from 'node:crypto';
-import { RedisSessionRepository } from '../../dist/lib/index.js';
+import { RedisSessionRepository } from '../../dist/index.js';
 import { bearer, checkMe, meSpecs } from './peers.mjs';
 import { progress } from './harness.mjs';
 

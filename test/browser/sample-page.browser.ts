@@ -85,6 +85,8 @@ describe.each([
   let attacker: Server;
   let attackerOrigin: string;
   let seen: Seen[];
+  /** What Chromium reported against the page's Content-Security-Policy (it logs each refusal). */
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     sample = await startSample({ cookies: { secure } });
@@ -93,6 +95,9 @@ describe.each([
     context = await browser.newContext();
     page = await context.newPage();
     page.setDefaultTimeout(15_000);
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
 
     // The "other site": a page on another port of localhost (same site, different origin).
     const port = await freePort();
@@ -112,8 +117,12 @@ describe.each([
   const sessionCookies = async () => (await context.cookies()).filter((c) => names.includes(c.name));
 
   it('logs in; document.cookie shows no token while the browser holds both HttpOnly cookies', async () => {
-    await page.goto(`${origin}/`);
+    const answer = await page.goto(`${origin}/`);
+    // The page runs under a policy without 'unsafe-inline': its script and style come from files.
+    expect(answer?.headers()['content-security-policy']).toMatch(/script-src 'self';/);
+    expect(answer?.headers()['content-security-policy']).not.toMatch(/unsafe-inline/);
     await page.waitForSelector('#out[data-status="401"]'); // the page's initial GET /auth/csrf, logged out
+    expect(await page.evaluate('getComputedStyle(document.body).maxWidth')).toBe('704px'); // demo.css applied (44rem)
     expect(await page.textContent('#status')).toBe('logged out');
 
     const login = await press(page, 'login-btn');
@@ -242,6 +251,10 @@ describe.each([
     it('the real page still works afterwards (the session was not harmed)', async () => {
       expect((await press(page, 'me-btn')).status).toBe(200);
     });
+  });
+
+  it('Chromium reported no Content-Security-Policy violation on the page', () => {
+    expect(cspViolations).toEqual([]);
   });
 
   it('logs out: cookies are gone and /me answers 401', async () => {
