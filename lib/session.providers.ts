@@ -3,7 +3,8 @@ import type { SessionModuleOptions, SessionStoreInput } from './interfaces/sessi
 import { SessionRepository } from './interfaces/session-repository.interface.js';
 import { MemorySessionRepository } from './repository/memory-session.repository.js';
 import { type RedisClusterClient, type RedisNodeClient, RedisSessionRepository } from './repository/redis-session.repository.js';
-import { resolveSessionOptions, type ResolvedSessionOptions, SessionConfigError } from './session-options.js';
+import { resolveSessionOptions, type ResolvedSessionOptions } from './session-options.js';
+import { SessionConfigError } from './session.errors.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 import { SESSION_RESOLVED_OPTIONS, SESSION_ROUTE_PREFIX } from './session.internal-constants.js';
 

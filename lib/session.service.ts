@@ -6,10 +6,9 @@ import type { SessionPrincipal, SessionRecord, SessionUser } from './interfaces/
 import { SessionRepository } from './interfaces/session-repository.interface.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import { SESSION_RESOLVED_OPTIONS } from './session.internal-constants.js';
-import { SessionUnauthorizedError } from './session.errors.js';
+import { InvalidTokenError, SessionUnauthorizedError } from './session.errors.js';
 import { AccessTokenService, type AccessClaims } from './tokens/access-token.service.js';
 import { RefreshTokenService } from './tokens/refresh-token.service.js';
-import { InvalidTokenError } from './tokens/token-errors.js';
 import { CsrfService } from './auth/csrf.service.js';
 
 /** Request facts stored with a session. */

@@ -4,8 +4,8 @@ import { redisTestStore, type TestStore } from '../../test/utils/stores.js';
 import { type RedisClockMode, type RedisClusterClient, type RedisNodeClient, RedisSessionRepository } from './redis-session.repository.js';
 import { describeRedisInternals, describeRepositoryContract, eventually, type RawRedis, randomHash, randomSid } from './session-repository.contract.js';
 import type { SessionRepository } from '../interfaces/session-repository.interface.js';
-import { SessionKeys } from './session-keys.js';
-import { SessionStoreUnavailableError } from './store-unavailable.error.js';
+import { RedisKeys } from './redis-keys.js';
+import { SessionStoreUnavailableError } from '../session.errors.js';
 
 const COMMAND_TIMEOUT = 300;
 
@@ -40,7 +40,7 @@ function fixture() {
     peers: others.map((s) => repository(s, keyPrefix)),
     serverClock: (commandTimeout?: number) => repository(main, keyPrefix, commandTimeout, 'server'),
     raw: main.client as unknown as RawRedis,
-    keys: new SessionKeys(keyPrefix),
+    keys: new RedisKeys(keyPrefix),
     teardown: async () => undefined,
   };
 }

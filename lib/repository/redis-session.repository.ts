@@ -9,9 +9,9 @@ import type {
   SessionRepository,
   ValidateResult,
 } from '../interfaces/session-repository.interface.js';
-import { SessionKeys } from './session-keys.js';
+import { RedisKeys } from './redis-keys.js';
 import { CREATE, LIST, LOCK, LuaScript, PRUNE, RENEW, REVOKE, REVOKE_ALL, ROTATE, TIME, UNLOCK, VALIDATE } from './redis-scripts.js';
-import { SessionStoreUnavailableError } from './store-unavailable.error.js';
+import { SessionStoreUnavailableError } from '../session.errors.js';
 
 interface ScriptArgs {
   keys: string[];
@@ -61,14 +61,14 @@ export interface RedisRepositoryOptions {
  */
 export class RedisSessionRepository implements SessionRepository {
   readonly kind: 'redis' | 'redis-cluster';
-  private readonly keys: SessionKeys;
+  private readonly keys: RedisKeys;
 
   constructor(
     private readonly client: RedisNodeClient | RedisClusterClient,
     options: RedisRepositoryOptions,
   ) {
     this.kind = options.cluster ? 'redis-cluster' : 'redis';
-    this.keys = new SessionKeys(options.keyPrefix);
+    this.keys = new RedisKeys(options.keyPrefix);
     this.timeout = options.commandTimeout;
     this.serverClock = (options.clock ?? 'server') === 'server';
     // node-redis emits 'error' on connection loss; with no listener that would crash the process.

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { NewSession, RotateRequest, RotateResult, SessionRepository } from '../interfaces/session-repository.interface.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
 import { RefreshTokenService } from '../tokens/refresh-token.service.js';
-import { SessionKeys } from './session-keys.js';
+import { RedisKeys } from './redis-keys.js';
 
 export interface ContractFixture {
   repo: SessionRepository;
@@ -624,7 +624,7 @@ export interface RedisFixture extends ContractFixture {
   /** A repository on the same keys that decides with Redis TIME (production mode). */
   serverClock(commandTimeout?: number): SessionRepository;
   raw: RawRedis;
-  keys: SessionKeys;
+  keys: RedisKeys;
 }
 
 /** A real refresh-token service, so the grey-box check stores the hash of a real token. */

@@ -4,7 +4,7 @@ import { resolveSessionOptions } from '../session-options.js';
 import type { SessionModuleOptions } from '../interfaces/session-module-options.interface.js';
 import { AccessTokenService } from './access-token.service.js';
 import { RefreshTokenService } from './refresh-token.service.js';
-import { InvalidTokenError } from './token-errors.js';
+import { InvalidTokenError } from '../session.errors.js';
 
 // A fixed, random-looking secret and a fixed clock, so every expectation is reproducible.
 const SECRET = createHash('sha256').update('access-token.service.spec').digest('base64url');
