@@ -10,7 +10,23 @@ import type {
   ValidateResult,
 } from '../interfaces/session-repository.interface.js';
 import { RedisKeys } from './redis-keys.js';
-import { CREATE, LIST, LOCK, LuaScript, PRUNE, RENEW, REVOKE, REVOKE_ALL, ROTATE, TIME, UNLOCK, VALIDATE } from './redis-scripts.js';
+import {
+  CREATE,
+  LIST,
+  LOCK,
+  LockReply,
+  type LuaScript,
+  PRUNE,
+  RENEW,
+  REVOKE,
+  REVOKE_ALL,
+  ROTATE,
+  RotateReply,
+  TIME,
+  UNLOCK,
+  VALIDATE,
+  ValidateReply,
+} from './redis-scripts.js';
 import { SessionStoreUnavailableError } from '../session.errors.js';
 
 interface ScriptArgs {
@@ -202,8 +218,8 @@ export class RedisSessionRepository implements SessionRepository {
         graceMs === undefined ? '' : String(graceMs + PREVIOUS_DIGEST_MARGIN_MS),
       ],
     );
-    if (reply === 0) return { status: 'missing' };
-    if (reply === 1) return { status: 'expired' };
+    if (reply === ValidateReply.missing) return { status: 'missing' };
+    if (reply === ValidateReply.expired) return { status: 'expired' };
     if (!Array.isArray(reply) || reply.length !== 2) throw new SessionStoreUnavailableError('unexpected reply');
     const [roles, data] = reply as [string, string];
     return {
@@ -233,24 +249,24 @@ export class RedisSessionRepository implements SessionRepository {
     if (!Array.isArray(reply)) throw new SessionStoreUnavailableError('unexpected reply');
     if (this.serverClock) this.learnOffset(reply[reply.length - 1], sent);
     switch (reply[0]) {
-      case 0:
+      case RotateReply.missing:
         return { status: 'missing' };
-      case 1:
+      case RotateReply.expired:
         return { status: 'expired' };
-      case 2:
-      case 3: {
+      case RotateReply.rotated:
+      case RotateReply.raced: {
         const [, generation, issuedAt, absolute, roles] = reply as [number, number, number, string, string];
         return {
-          status: reply[0] === 2 ? 'rotated' : 'raced',
+          status: reply[0] === RotateReply.rotated ? 'rotated' : 'raced',
           generation,
           issuedAt,
           absoluteExpiresAt: Number(absolute),
           roles: roles ? roles.split(ROLE_SEPARATOR) : [],
         };
       }
-      case 4:
+      case RotateReply.reused:
         return { status: 'reused' };
-      case 6:
+      case RotateReply.late:
         // The caller had given up (timeout) before the script ran: nothing was consumed.
         throw new SessionStoreUnavailableError('late');
       default:
@@ -337,8 +353,8 @@ export class RedisSessionRepository implements SessionRepository {
     const owner = randomBytes(16).toString('base64url');
     const { deadline } = await this.deadline(key);
     const taken = await this.run(LOCK, [key], [owner, String(ttlMs), deadline]);
-    if (taken === -1) throw new SessionStoreUnavailableError('late');
-    if (taken !== 1) return null;
+    if (taken === LockReply.late) throw new SessionStoreUnavailableError('late');
+    if (taken !== LockReply.taken) return null;
     const release: SessionLockRelease = async () => {
       await this.run(UNLOCK, [key], [owner]);
     };
