@@ -169,14 +169,12 @@ export class SessionService {
     now: number,
     lazyIp: string | (() => string) | undefined,
   ): Promise<SessionPrincipal> {
-    const result = await this.repository.validate(
-      claims.sub,
-      claims.sid,
+    const result = await this.repository.validate(claims.sub, claims.sid, {
       now,
-      this.options.idleTimeoutMs,
-      this.options.touchIntervalMs,
-      this.options.graceMs,
-    );
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      touchIntervalMs: this.options.touchIntervalMs,
+      graceMs: this.options.graceMs,
+    });
     if (result.status !== 'ok') {
       const ip = resolveIp(lazyIp);
       if (result.status === 'expired') {

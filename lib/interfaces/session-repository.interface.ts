@@ -26,6 +26,16 @@ export type ValidateResult =
   | { status: 'missing' }
   | { status: 'expired' };
 
+/** One validation of an access token's session, as the validation script sees it. */
+export interface ValidateRequest {
+  now: number;
+  idleTimeoutMs: number;
+  /** Slide the idle deadline only when the last touch is at least this old (0: every time). */
+  touchIntervalMs: number;
+  /** The refresh grace window; when given, a touch may drop what only that window needs once it is long past. */
+  graceMs?: number;
+}
+
 /** One refresh attempt, as the rotation script sees it. */
 export interface RotateRequest {
   now: number;
@@ -80,14 +90,7 @@ export interface SessionRepository {
    * Checks the session and slides its idle deadline when the last touch is older than `touchIntervalMs`.
    * A store may then also drop what only the refresh grace window needs once `graceMs` is long past.
    */
-  validate(
-    userId: string,
-    sessionId: string,
-    now: number,
-    idleTimeoutMs: number,
-    touchIntervalMs: number,
-    graceMs?: number,
-  ): Promise<ValidateResult>;
+  validate(userId: string, sessionId: string, request: ValidateRequest): Promise<ValidateResult>;
   rotate(userId: string, sessionId: string, request: RotateRequest): Promise<RotateResult>;
   /** True when the session existed. */
   revoke(userId: string, sessionId: string): Promise<boolean>;

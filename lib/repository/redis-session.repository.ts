@@ -7,6 +7,7 @@ import type {
   RotateResult,
   SessionLockRelease,
   SessionRepository,
+  ValidateRequest,
   ValidateResult,
 } from '../interfaces/session-repository.interface.js';
 import { RedisKeys } from './redis-keys.js';
@@ -199,23 +200,16 @@ export class RedisSessionRepository implements SessionRepository {
     );
   }
 
-  async validate(
-    userId: string,
-    sessionId: string,
-    now: number,
-    idleTimeoutMs: number,
-    touchIntervalMs: number,
-    graceMs?: number,
-  ): Promise<ValidateResult> {
+  async validate(userId: string, sessionId: string, r: ValidateRequest): Promise<ValidateResult> {
     const reply = await this.run(
       VALIDATE,
       this.keys.sessionAndIndex(userId, sessionId),
       [
         sessionId,
-        this.now(now),
-        String(idleTimeoutMs),
-        String(touchIntervalMs),
-        graceMs === undefined ? '' : String(graceMs + PREVIOUS_DIGEST_MARGIN_MS),
+        this.now(r.now),
+        String(r.idleTimeoutMs),
+        String(r.touchIntervalMs),
+        r.graceMs === undefined ? '' : String(r.graceMs + PREVIOUS_DIGEST_MARGIN_MS),
       ],
     );
     if (reply === ValidateReply.missing) return { status: 'missing' };

@@ -80,7 +80,7 @@ export class ContractKit {
   }
 
   validate(s: NewSession, now: number, touchMs = TOUCH, repo = this.repo) {
-    return repo.validate(s.userId, s.id, now, IDLE, touchMs);
+    return repo.validate(s.userId, s.id, { now, idleTimeoutMs: IDLE, touchIntervalMs: touchMs });
   }
 
   async status(s: NewSession, now: number): Promise<string> {
@@ -171,8 +171,8 @@ export function describeRepositoryContract(name: string, setup: () => Promise<Co
 
       it('answers missing for an unknown user or session id', async () => {
         const s = await kit.create();
-        expect(await repo.validate('nobody', s.id, base + 1, IDLE, TOUCH)).toEqual({ status: 'missing' });
-        expect(await repo.validate(s.userId, randomSid(), base + 1, IDLE, TOUCH)).toEqual({ status: 'missing' });
+        expect(await repo.validate('nobody', s.id, { now: base + 1, idleTimeoutMs: IDLE, touchIntervalMs: TOUCH })).toEqual({ status: 'missing' });
+        expect(await repo.validate(s.userId, randomSid(), { now: base + 1, idleTimeoutMs: IDLE, touchIntervalMs: TOUCH })).toEqual({ status: 'missing' });
         expect(await kit.rotate({ ...s, id: randomSid() }, base + 1, 0, s.refreshHash)).toEqual({ status: 'missing' });
         expect(await repo.revoke(s.userId, randomSid())).toBe(false);
         expect(await kit.status(s, base + 1)).toBe('ok');
@@ -690,14 +690,14 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       expect(await fixture.raw.hGetAll(key)).toMatchObject({ p1: `${s.refreshHash}:${at}` });
 
       const edge = at + GRACE + MINUTE;
-      expect((await fixture.repo.validate(s.userId, s.id, edge, IDLE, 0, GRACE)).status).toBe('ok');
+      expect((await fixture.repo.validate(s.userId, s.id, { now: edge, idleTimeoutMs: IDLE, touchIntervalMs: 0, graceMs: GRACE })).status).toBe('ok');
       expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // not yet past
-      expect((await fixture.repo.validate(s.userId, s.id, edge + 1, IDLE, 0)).status).toBe('ok');
+      expect((await fixture.repo.validate(s.userId, s.id, { now: edge + 1, idleTimeoutMs: IDLE, touchIntervalMs: 0 })).status).toBe('ok');
       expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // no grace given: kept
-      expect((await fixture.repo.validate(s.userId, s.id, edge + 1, IDLE, TOUCH, GRACE)).status).toBe('ok');
+      expect((await fixture.repo.validate(s.userId, s.id, { now: edge + 1, idleTimeoutMs: IDLE, touchIntervalMs: TOUCH, graceMs: GRACE })).status).toBe('ok');
       expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // no touch due: untouched
 
-      expect((await fixture.repo.validate(s.userId, s.id, edge + 1, IDLE, 0, GRACE)).status).toBe('ok');
+      expect((await fixture.repo.validate(s.userId, s.id, { now: edge + 1, idleTimeoutMs: IDLE, touchIntervalMs: 0, graceMs: GRACE })).status).toBe('ok');
       const pruned = await fixture.raw.hGetAll(key);
       expect(Object.keys(pruned).sort()).toEqual(['a', 'c', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
       expect(pruned).toMatchObject({ g: '1', h: h1 });
@@ -718,7 +718,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       const stored = await fixture.raw.hGetAll(key);
       expect(Object.keys(stored).filter((f) => f.startsWith('p')).sort()).toEqual(['p1', 'p2', 'p3']);
       for (const value of Object.values(stored)) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);
-      expect((await fixture.repo.validate(s.userId, s.id, base + 5000 + GRACE + MINUTE + 1, IDLE, 0, GRACE)).status).toBe('ok');
+      expect((await fixture.repo.validate(s.userId, s.id, { now: base + 5000 + GRACE + MINUTE + 1, idleTimeoutMs: IDLE, touchIntervalMs: 0, graceMs: GRACE })).status).toBe('ok');
       expect(Object.keys(await fixture.raw.hGetAll(key)).sort()).toEqual(['a', 'c', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
     });
 
@@ -736,7 +736,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       const ttlEnd = await fixture.raw.pExpireTime(key);
       expect(ttlEnd).toBeGreaterThanOrEqual(real + IDLE_60);
       expect(ttlEnd).toBeLessThan(Date.now() + IDLE_60 + SECOND);
-      expect((await server.validate(userId, made.id, fast, IDLE_60, 0)).status).toBe('ok');
+      expect((await server.validate(userId, made.id, { now: fast, idleTimeoutMs: IDLE_60, touchIntervalMs: 0 })).status).toBe('ok');
       expect((await server.list(userId, fast, IDLE_60)).map((r) => r.id)).toEqual([made.id]);
       expect((await server.cleanup(fast, 50, IDLE_60)).removed).toBe(0);
       expect(await fixture.raw.zScore(fixture.keys.index(userId), made.id)).not.toBeNull();
