@@ -4,13 +4,9 @@ import { startRedisCluster, type RedisClusterProcess } from '../../test/utils/re
 import { clusterTestStore, type TestStore } from '../../test/utils/stores.js';
 import type { NewSession, SessionRepository } from '../interfaces/session-repository.interface.js';
 import { type RedisClockMode, type RedisClusterClient, type RedisNodeClient, RedisSessionRepository } from './redis-session.repository.js';
-import {
-  ContractKit,
-  describeRedisInternals,
-  describeRepositoryContract,
-  type RawRedis,
-  TRICKY_USER_IDS,
-} from './session-repository.contract.js';
+import { describeRepositoryContract } from '../testing/index.js';
+import { ContractKit, TRICKY_USER_IDS } from '../testing/repository-contract.js';
+import { describeRedisInternals, type RawRedis } from './redis-internals.contract.js';
 import { RedisKeys } from './redis-keys.js';
 import { SessionStoreUnavailableError } from '../session.errors.js';
 
