@@ -3,6 +3,7 @@ import type { SessionAuditEvent } from './interfaces/session-event.interface.js'
 import { normaliseOrigin } from './http/origin.js';
 import { assertStrongSecret } from './secret-strength.js';
 import { type SessionKeyMaterial, resolveSessionKeys } from './session-keys.js';
+import { type SessionClock, SYSTEM_CLOCK } from './session-clock.js';
 import { SessionConfigError } from './session.errors.js';
 
 /** Options after defaults, validation and key derivation. Built once at startup. */
@@ -25,9 +26,11 @@ export interface ResolvedSessionOptions extends SessionKeyMaterial {
   };
   csrf: { enabled: boolean; headerName: string; allowedOrigins: Set<string> };
   cleanup: { enabled: boolean; cron: string; batchSize: number };
+  /** `clock`: `SessionClock.store`. */
   redis: { keyPrefix: string; commandTimeout: number; clock: 'server' | 'local' };
   silentRenewal: number;
   requireHttps: boolean;
+  /** `SessionClock.now`. */
   clock: () => number;
   onEvent: ((event: SessionAuditEvent) => void) | undefined;
   routePrefix: string;
@@ -45,8 +48,15 @@ function cookieName(name: string | undefined, fallback: string, what: string): s
   return n;
 }
 
-/** Applies defaults, validates and derives keys. Throws `SessionConfigError` with what to fix. */
-export function resolveSessionOptions(options: SessionModuleOptions, routePrefix = 'auth'): ResolvedSessionOptions {
+/**
+ * Applies defaults, validates and derives keys. Throws `SessionConfigError` with what to fix.
+ * `clock` is internal (tests move time through the `SESSION_CLOCK` provider).
+ */
+export function resolveSessionOptions(
+  options: SessionModuleOptions,
+  routePrefix = 'auth',
+  clock: SessionClock = SYSTEM_CLOCK,
+): ResolvedSessionOptions {
   const master = options.secret === undefined ? undefined : assertStrongSecret(options.secret, '`secret`');
 
   const accessTtl = positive(options.accessToken?.ttl, 900, 'accessToken.ttl');
@@ -123,9 +133,8 @@ export function resolveSessionOptions(options: SessionModuleOptions, routePrefix
   if (!Number.isFinite(commandTimeout) || commandTimeout <= 0) {
     throw new SessionConfigError('redis.commandTimeout must be a positive number of milliseconds');
   }
-  const redisClock = options.redis?.clock ?? 'server';
-  if (redisClock !== 'server' && redisClock !== 'local') {
-    throw new SessionConfigError("redis.clock must be 'server' or 'local'");
+  if (typeof clock?.now !== 'function' || (clock.store !== 'server' && clock.store !== 'local')) {
+    throw new SessionConfigError("the session clock needs now() and a store of 'server' or 'local'");
   }
   const silentRenewal = options.silentRenewal ?? 0;
   if (!Number.isFinite(silentRenewal) || silentRenewal < 0 || silentRenewal >= accessTtl) {
@@ -150,10 +159,10 @@ export function resolveSessionOptions(options: SessionModuleOptions, routePrefix
       cron: options.cleanup?.cron ?? '0 * * * * *',
       batchSize,
     },
-    redis: { keyPrefix: options.redis?.keyPrefix ?? 'sess:', commandTimeout, clock: redisClock },
+    redis: { keyPrefix: options.redis?.keyPrefix ?? 'sess:', commandTimeout, clock: clock.store },
     silentRenewal,
     requireHttps: options.requireHttps ?? false,
-    clock: options.clock ?? Date.now,
+    clock: clock.now,
     onEvent: options.onEvent,
     routePrefix: cleanPrefix,
   };

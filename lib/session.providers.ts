@@ -6,7 +6,8 @@ import { type RedisClusterClient, type RedisNodeClient, RedisSessionRepository }
 import { resolveSessionOptions, type ResolvedSessionOptions } from './session-options.js';
 import { SessionConfigError } from './session.errors.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
-import { SESSION_RESOLVED_OPTIONS, SESSION_ROUTE_PREFIX } from './session.internal-constants.js';
+import { SYSTEM_CLOCK, type SessionClock } from './session-clock.js';
+import { SESSION_CLOCK, SESSION_RESOLVED_OPTIONS, SESSION_ROUTE_PREFIX } from './session.internal-constants.js';
 
 function isRepository(store: SessionStoreInput): store is SessionRepository {
   return typeof (store as SessionRepository).validate === 'function' && typeof (store as SessionRepository).rotate === 'function';
@@ -29,10 +30,13 @@ export function createRepository(options: SessionModuleOptions, resolved: Resolv
 }
 
 export const sessionProviders: Provider[] = [
+  // Real time unless a test overrides this provider.
+  { provide: SESSION_CLOCK, useValue: SYSTEM_CLOCK },
   {
     provide: SESSION_RESOLVED_OPTIONS,
-    useFactory: (options: SessionModuleOptions, prefix: string) => resolveSessionOptions(options ?? {}, prefix),
-    inject: [SESSION_MODULE_OPTIONS, SESSION_ROUTE_PREFIX],
+    useFactory: (options: SessionModuleOptions, prefix: string, clock: SessionClock) =>
+      resolveSessionOptions(options ?? {}, prefix, clock),
+    inject: [SESSION_MODULE_OPTIONS, SESSION_ROUTE_PREFIX, SESSION_CLOCK],
   },
   {
     provide: SessionRepository,

@@ -91,13 +91,6 @@ export interface SessionRedisOptions {
   keyPrefix?: string;
   /** Upper bound for one store call in ms; past it the request answers 503. @default 1000 */
   commandTimeout?: number;
-  /**
-   * Whose clock decides expiry, idle, grace and pruning. `'server'`: Redis TIME, so replicas with
-   * skewed clocks agree. `'local'`: the `clock` option — only for tests that move one fake clock
-   * for every replica; in production a skewed replica would then end or keep sessions wrongly.
-   * @default 'server'
-   */
-  clock?: 'server' | 'local';
 }
 
 /**
@@ -151,8 +144,6 @@ export interface SessionModuleOptions {
   requireHttps?: boolean;
   /** Called with every audit event (in addition to `SessionEvents` subscribers). */
   onEvent?: (event: SessionAuditEvent) => void;
-  /** Time source in ms; tests replace it. @default Date.now */
-  clock?: () => number;
 }
 
 /** Something with the node-redis client that `cache-manager-redis-yet` stores expose. */

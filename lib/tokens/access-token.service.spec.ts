@@ -38,8 +38,10 @@ const without = (name: string): Record<string, unknown> => {
   return c;
 };
 
-function service(options: SessionModuleOptions = {}): AccessTokenService {
-  return new AccessTokenService(resolveSessionOptions({ secret: SECRET, ...options }));
+/** `clock` is the module's internal time source (not an option): fixed here for the key-retirement window. */
+function service({ clock, ...options }: SessionModuleOptions & { clock?: () => number } = {}): AccessTokenService {
+  const time = clock ? { now: clock, store: 'server' as const } : undefined;
+  return new AccessTokenService(resolveSessionOptions({ secret: SECRET, ...options }, 'auth', time));
 }
 
 function decode(token: string): { header: unknown; payload: Record<string, unknown> } {

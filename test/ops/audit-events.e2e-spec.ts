@@ -86,7 +86,7 @@ describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
   beforeAll(async () => {
     const o = await setup();
     release = o.close;
-    sample = await startSample({ ...o.options, clock: clock.now, refreshGrace: GRACE }, { logger });
+    sample = await startSample({ ...o.options, refreshGrace: GRACE }, { logger, clock });
     sample.app.get(SessionEvents).subscribe((e) => subscribed.push(e));
     await runScenario();
   });
