@@ -3,7 +3,8 @@ export { type SessionJwtUser, SessionJwtStrategy } from './auth/session-jwt.stra
 export { SESSION_CLEANUP_JOB, SessionCleanupService } from './cleanup/session-cleanup.service.js';
 export type { SessionListEntry } from './controllers/session.controller.js';
 export * from './decorators/index.js';
-export { sanitizeForLog, SessionEvents } from './events/session-events.service.js';
+export { InjectSessionOptions, InjectSessionRepository } from './decorators/inject-session.decorator.js';
+export { SessionEvents } from './events/session-events.service.js';
 export { type SessionHealth, SessionHealthIndicator } from './health/session-health.indicator.js';
 export type { CookieTokenAnswer, HeaderTokenAnswer } from './http/session-http.service.js';
 export { SessionHttpService } from './http/session-http.service.js';
@@ -17,5 +18,5 @@ export * from './session.constants.js';
 export { SessionConfigError, SessionStoreUnavailableError, SessionUnauthorizedError } from './session.errors.js';
 export type { SessionModuleExtras } from './session.module-definition.js';
 export { SessionModule } from './session.module.js';
-export { getSessionOptionsToken, getSessionStoreToken } from './session.providers.js';
+export { getSessionOptionsToken, getSessionRepositoryToken } from './session.providers.js';
 export { type IssuedTokens, type SessionMeta, SessionService } from './session.service.js';

@@ -2,7 +2,7 @@ import type { Provider } from '@nestjs/common';
 import type { SessionModuleOptions, SessionStoreInput } from './interfaces/session-module-options.interface.js';
 import { SessionRepository } from './interfaces/session-repository.interface.js';
 import { MemorySessionRepository } from './repository/memory-session.repository.js';
-import { type RedisClusterClient, type RedisNodeClient, RedisSessionRepository } from './repository/redis-session.repository.js';
+import { RedisSessionRepository } from './repository/redis-session.repository.js';
 import { resolveSessionOptions, type ResolvedSessionOptions } from './session-options.js';
 import { SessionConfigError } from './session.errors.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
@@ -19,7 +19,7 @@ export function createRepository(options: SessionModuleOptions, resolved: Resolv
   if (store === undefined) return new MemorySessionRepository();
   if (isRepository(store)) return store;
   if (store && typeof store === 'object' && 'client' in store && store.client) {
-    return new RedisSessionRepository(store.client as RedisNodeClient | RedisClusterClient, {
+    return new RedisSessionRepository(store.client, {
       cluster: store.name === 'redis-cluster',
       keyPrefix: resolved.redis.keyPrefix,
       commandTimeout: resolved.redis.commandTimeout,
@@ -45,7 +45,10 @@ export const sessionProviders: Provider[] = [
   },
 ];
 
-/** Token of the resolved `SessionModuleOptions`, for `@Inject()`. @publicApi */
-export const getSessionOptionsToken = () => SESSION_MODULE_OPTIONS;
-/** Token of the active `SessionRepository`, for `@Inject()`. @publicApi */
-export const getSessionStoreToken = () => SessionRepository;
+/**
+ * Token of the `SessionModuleOptions` (as given, defaults not applied), for `@Inject()` or
+ * `moduleRef.get()`; `@InjectSessionOptions()` does the same. @publicApi
+ */
+export const getSessionOptionsToken = (): string | symbol => SESSION_MODULE_OPTIONS;
+/** Token of the active `SessionRepository`; `@InjectSessionRepository()` does the same. @publicApi */
+export const getSessionRepositoryToken = (): symbol => SessionRepository;

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { RedisClusterClient, RedisNodeClient } from './redis-client.interface.js';
 import type { SessionRepository } from './session-repository.interface.js';
 import type { SessionAuditEvent } from './session-event.interface.js';
 
@@ -146,10 +147,15 @@ export interface SessionModuleOptions {
   onEvent?: (event: SessionAuditEvent) => void;
 }
 
-/** Something with the node-redis client that `cache-manager-redis-yet` stores expose. */
+/**
+ * A `cache-manager-redis-yet` store (`redisStore`, `redisInsStore`, `redisClusterStore`,
+ * `redisClusterInsStore`), or anything with the same `name` and node-redis `client`.
+ * @publicApi
+ */
 export interface RedisStoreLike {
+  /** `'redis-cluster'` for a cluster client; anything else means a single node. */
   readonly name: string;
-  readonly client: unknown;
+  readonly client: RedisNodeClient | RedisClusterClient;
 }
 
 /** What `store` accepts. */

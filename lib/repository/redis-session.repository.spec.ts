@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { startRedis, type RedisProcess } from '../../test/utils/redis.js';
 import { redisTestStore, type TestStore } from '../../test/utils/stores.js';
-import { type RedisClockMode, type RedisClusterClient, type RedisNodeClient, RedisSessionRepository } from './redis-session.repository.js';
+import type { RedisClusterClient, RedisNodeClient } from '../interfaces/redis-client.interface.js';
+import { type RedisClockMode, RedisSessionRepository } from './redis-session.repository.js';
 import { describeRepositoryContract } from '../testing/index.js';
 import { eventually, randomHash, randomSid } from '../testing/repository-contract.js';
 import { describeRedisInternals, type RawRedis } from './redis-internals.contract.js';

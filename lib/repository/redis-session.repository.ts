@@ -29,29 +29,7 @@ import {
   ValidateReply,
 } from './redis-scripts.js';
 import { SessionStoreUnavailableError } from '../session.errors.js';
-
-interface ScriptArgs {
-  keys: string[];
-  arguments: string[];
-}
-
-/** The slice of a node-redis client (single node) the repository uses. */
-export interface RedisNodeClient {
-  readonly isReady?: boolean;
-  evalSha(sha: string, options: ScriptArgs): Promise<unknown>;
-  eval(script: string, options: ScriptArgs): Promise<unknown>;
-  scan(cursor: number, options: { MATCH: string; COUNT: number; TYPE?: string }): Promise<{ cursor: number; keys: string[] }>;
-  ping(): Promise<unknown>;
-}
-
-/** The slice of a node-redis cluster client the repository uses. */
-export interface RedisClusterClient extends Omit<RedisNodeClient, 'scan' | 'ping'> {
-  readonly isOpen?: boolean;
-  readonly masters: unknown[];
-  nodeClient(node: unknown): RedisNodeClient | Promise<RedisNodeClient>;
-  /** Sends a raw command to the node that owns `firstKey`'s slot. */
-  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
-}
+import type { RedisClusterClient, RedisNodeClient } from '../interfaces/redis-client.interface.js';
 
 const ROLE_SEPARATOR = ',';
 /** Previous refresh digests outlive the grace window by this much before a touch drops them. */

@@ -8,11 +8,11 @@ import type { LoggerService } from '@nestjs/common';
 import request from 'supertest';
 import {
   MemorySessionRepository,
-  sanitizeForLog,
   type SessionAuditEvent,
   SessionEvents,
   type SessionModuleOptions,
 } from '../../lib/index.js';
+import { sanitizeForLog } from '../../lib/events/sanitize-for-log.js';
 import { ADMIN, ALICE, CookieClient, loginHeader } from '../utils/http.js';
 import { parseSetCookies } from '../utils/set-cookie.js';
 import { startRedis } from '../utils/redis.js';

@@ -6,7 +6,7 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { getSessionStoreToken, MemorySessionRepository, type SessionRepository, SessionService } from '../../lib/index.js';
+import { getSessionRepositoryToken, MemorySessionRepository, type SessionRepository, SessionService } from '../../lib/index.js';
 import { STORES, type StoreFactory } from '../e2e/helpers/store-matrix.js';
 import { type RedisProcess, startRedis } from '../utils/redis.js';
 import { TestClock } from '../utils/sample-app.js';
@@ -148,7 +148,7 @@ describe.each(STORES)('guard and Passport paths on the $name store', (store) => 
   });
 
   it('Passport and @Authenticated() on one route: one store round trip, both rule sets', async () => {
-    const repository = app.get<SessionRepository>(getSessionStoreToken());
+    const repository = app.get<SessionRepository>(getSessionRepositoryToken());
     const real = repository.validate;
     let calls = 0;
     // Counts calls into the real repository (each is one round trip on Redis).
