@@ -2,10 +2,11 @@ import { createHash, createHmac, createSecretKey, generateKeyPairSync, hkdfSync,
 import jwt from 'jsonwebtoken';
 import { CsrfService } from './auth/csrf.service.js';
 import type { SessionModuleOptions } from './interfaces/session-module-options.interface.js';
-import { assertStrongSecret, resolveSessionOptions, SessionConfigError } from './session-options.js';
+import { assertStrongSecret } from './secret-strength.js';
+import { resolveSessionOptions } from './session-options.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
 import { RefreshTokenService } from './tokens/refresh-token.service.js';
-import { InvalidTokenError } from './tokens/token-errors.js';
+import { InvalidTokenError, SessionConfigError } from './session.errors.js';
 
 const SECRET = createHash('sha256').update('session-options.spec').digest('base64url');
 const NOW = 1_900_000_000_000;

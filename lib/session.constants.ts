@@ -2,8 +2,6 @@
 export const AUTHENTICATED_KEY = 'nestjs-jwt-session:authenticated';
 /** Metadata key written by `@SkipSession()` (and its alias `@Public()`). @publicApi */
 export const SKIP_SESSION_KEY = 'nestjs-jwt-session:skip';
-/** @deprecated The old name of `SKIP_SESSION_KEY` (same value). @publicApi */
-export const PUBLIC_KEY = SKIP_SESSION_KEY;
 /** Metadata key written by `@SkipCsrf()`. @publicApi */
 export const SKIP_CSRF_KEY = 'nestjs-jwt-session:skip-csrf';
 /** Passport strategy name of the access-token strategy. @publicApi */

@@ -12,7 +12,7 @@ import { SessionHttpService } from './http/session-http.service.js';
 import { SessionRouteHeaders } from './http/route-headers.js';
 import { SessionInterceptor } from './interceptors/session.interceptor.js';
 import { SessionRepository } from './interfaces/session-repository.interface.js';
-import { ConfigurableModuleClass } from './session.module-definition.js';
+import { ConfigurableModuleClass, SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 import { sessionProviders } from './session.providers.js';
 import { SessionService } from './session.service.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
@@ -43,16 +43,18 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     SessionCleanupService,
     SessionHealthIndicator,
   ],
+  // What users inject, and exactly the providers lib/index.ts exports (test/module/public-api.e2e-spec.ts).
   exports: [
+    SESSION_MODULE_OPTIONS,
     SessionRepository,
     SessionEvents,
     SessionService,
     SessionHttpService,
     SessionGuard,
     SessionInterceptor,
+    SessionJwtStrategy,
     SessionCleanupService,
     SessionHealthIndicator,
-    AccessTokenService,
   ],
 })
 export class SessionModule extends ConfigurableModuleClass {}

@@ -2,10 +2,12 @@ import type { Provider } from '@nestjs/common';
 import type { SessionModuleOptions, SessionStoreInput } from './interfaces/session-module-options.interface.js';
 import { SessionRepository } from './interfaces/session-repository.interface.js';
 import { MemorySessionRepository } from './repository/memory-session.repository.js';
-import { type RedisClusterClient, type RedisNodeClient, RedisSessionRepository } from './repository/redis-session.repository.js';
-import { resolveSessionOptions, type ResolvedSessionOptions, SessionConfigError } from './session-options.js';
+import { RedisSessionRepository } from './repository/redis-session.repository.js';
+import { resolveSessionOptions, type ResolvedSessionOptions } from './session-options.js';
+import { SessionConfigError } from './session.errors.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
-import { SESSION_RESOLVED_OPTIONS, SESSION_ROUTE_PREFIX } from './session.internal-constants.js';
+import { SYSTEM_CLOCK, type SessionClock } from './session-clock.js';
+import { SESSION_CLOCK, SESSION_RESOLVED_OPTIONS, SESSION_ROUTE_PREFIX } from './session.internal-constants.js';
 
 function isRepository(store: SessionStoreInput): store is SessionRepository {
   return typeof (store as SessionRepository).validate === 'function' && typeof (store as SessionRepository).rotate === 'function';
@@ -17,7 +19,7 @@ export function createRepository(options: SessionModuleOptions, resolved: Resolv
   if (store === undefined) return new MemorySessionRepository();
   if (isRepository(store)) return store;
   if (store && typeof store === 'object' && 'client' in store && store.client) {
-    return new RedisSessionRepository(store.client as RedisNodeClient | RedisClusterClient, {
+    return new RedisSessionRepository(store.client, {
       cluster: store.name === 'redis-cluster',
       keyPrefix: resolved.redis.keyPrefix,
       commandTimeout: resolved.redis.commandTimeout,
@@ -28,10 +30,13 @@ export function createRepository(options: SessionModuleOptions, resolved: Resolv
 }
 
 export const sessionProviders: Provider[] = [
+  // Real time unless a test overrides this provider.
+  { provide: SESSION_CLOCK, useValue: SYSTEM_CLOCK },
   {
     provide: SESSION_RESOLVED_OPTIONS,
-    useFactory: (options: SessionModuleOptions, prefix: string) => resolveSessionOptions(options ?? {}, prefix),
-    inject: [SESSION_MODULE_OPTIONS, SESSION_ROUTE_PREFIX],
+    useFactory: (options: SessionModuleOptions, prefix: string, clock: SessionClock) =>
+      resolveSessionOptions(options ?? {}, prefix, clock),
+    inject: [SESSION_MODULE_OPTIONS, SESSION_ROUTE_PREFIX, SESSION_CLOCK],
   },
   {
     provide: SessionRepository,
@@ -40,7 +45,10 @@ export const sessionProviders: Provider[] = [
   },
 ];
 
-/** Token of the resolved `SessionModuleOptions`, for `@Inject()`. @publicApi */
-export const getSessionOptionsToken = () => SESSION_MODULE_OPTIONS;
-/** Token of the active `SessionRepository`, for `@Inject()`. @publicApi */
-export const getSessionStoreToken = () => SessionRepository;
+/**
+ * Token of the `SessionModuleOptions` (as given, defaults not applied), for `@Inject()` or
+ * `moduleRef.get()`; `@InjectSessionOptions()` does the same. @publicApi
+ */
+export const getSessionOptionsToken = (): string | symbol => SESSION_MODULE_OPTIONS;
+/** Token of the active `SessionRepository`; `@InjectSessionRepository()` does the same. @publicApi */
+export const getSessionRepositoryToken = (): symbol => SessionRepository;

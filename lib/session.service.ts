@@ -6,10 +6,9 @@ import type { SessionPrincipal, SessionRecord, SessionUser } from './interfaces/
 import { SessionRepository } from './interfaces/session-repository.interface.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import { SESSION_RESOLVED_OPTIONS } from './session.internal-constants.js';
-import { SessionUnauthorizedError } from './session.errors.js';
+import { InvalidTokenError, SessionUnauthorizedError } from './session.errors.js';
 import { AccessTokenService, type AccessClaims } from './tokens/access-token.service.js';
 import { RefreshTokenService } from './tokens/refresh-token.service.js';
-import { InvalidTokenError } from './tokens/token-errors.js';
 import { CsrfService } from './auth/csrf.service.js';
 
 /** Request facts stored with a session. */
@@ -170,14 +169,12 @@ export class SessionService {
     now: number,
     lazyIp: string | (() => string) | undefined,
   ): Promise<SessionPrincipal> {
-    const result = await this.repository.validate(
-      claims.sub,
-      claims.sid,
+    const result = await this.repository.validate(claims.sub, claims.sid, {
       now,
-      this.options.idleTimeoutMs,
-      this.options.touchIntervalMs,
-      this.options.graceMs,
-    );
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      touchIntervalMs: this.options.touchIntervalMs,
+      graceMs: this.options.graceMs,
+    });
     if (result.status !== 'ok') {
       const ip = resolveIp(lazyIp);
       if (result.status === 'expired') {

@@ -10,7 +10,7 @@ import { UsersService } from './users.service.js';
 
 @Module({})
 export class AppModule {
-  /** The sample configured from the environment; `overrides` lets tests inject a clock or a store. */
+  /** The sample configured from the environment; `overrides` lets tests inject a store or other options. */
   static register(overrides: Partial<SessionModuleOptions> = {}): DynamicModule {
     return {
       module: AppModule,

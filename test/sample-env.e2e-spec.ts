@@ -68,8 +68,7 @@ function setEnv(vars: Partial<Record<EnvName, string>>): void {
 async function sampleWithEnv(vars: Partial<Record<EnvName, string>>, clock?: TestClock): Promise<RunningSample> {
   setEnv(vars);
   const overrides: Partial<SessionModuleOptions> = { store: new MemorySessionRepository() };
-  if (clock) overrides.clock = clock.now;
-  const sample = await startSample(overrides);
+  const sample = await startSample(overrides, { clock });
   running.push(sample);
   return sample;
 }

@@ -122,7 +122,7 @@ async function touchAfterGrace(redis, keyPrefix, ids) {
   const later = Date.now() + GRACE_MS + 60_000 + 1;
   await pool(ids.length, 256, async (i) => {
     const { userId, id } = ids[i];
-    const r = await repo.validate(userId, id, later, IDLE_MS, 0, GRACE_MS);
+    const r = await repo.validate(userId, id, { now: later, idleTimeoutMs: IDLE_MS, touchIntervalMs: 0, graceMs: GRACE_MS });
     if (r.status !== 'ok') throw new Error(`session ${i} answered ${r.status}`);
   });
 }

@@ -61,7 +61,8 @@ const NOW = Date.UTC(2030, 0, 1);
 
 function build(cleanup: { enabled?: boolean; cron?: string; batchSize?: number } = {}, withScheduler = true) {
   const scheduler = withScheduler ? new SchedulerRegistry() : undefined;
-  const options = resolveSessionOptions({ secret: SECRET, idleTimeout: 600, accessToken: { ttl: 60 }, cleanup, clock: () => NOW });
+  const clock = { now: () => NOW, store: 'server' } as const;
+  const options = resolveSessionOptions({ secret: SECRET, idleTimeout: 600, accessToken: { ttl: 60 }, cleanup }, 'auth', clock);
   const repository = new FakeRepository();
   const service = new SessionCleanupService(options, repository as unknown as SessionRepository, scheduler);
   return { service, repository, scheduler };

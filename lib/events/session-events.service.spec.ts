@@ -37,7 +37,7 @@ afterEach(() => {
 });
 
 function events(options: SessionModuleOptions = {}): SessionEvents {
-  return new SessionEvents(resolveSessionOptions({ secret: SECRET, clock: () => NOW, ...options }));
+  return new SessionEvents(resolveSessionOptions({ secret: SECRET, ...options }, 'auth', { now: () => NOW, store: 'server' }));
 }
 const messages = (): string[] => lines.map((l) => String(l.message));
 
@@ -320,7 +320,7 @@ describe('SessionEvents', () => {
     });
 
     it('bounds the tracked sources; the rest share one budget per type, summarised as overflow', () => {
-      ev = new SessionEvents(resolveSessionOptions({ secret: SECRET, clock: () => NOW }), { perWindow: 20, windowMs: 1000, maxSources: 50 });
+      ev = new SessionEvents(resolveSessionOptions({ secret: SECRET }, 'auth', { now: () => NOW, store: 'server' }), { perWindow: 20, windowMs: 1000, maxSources: 50 });
       for (let i = 0; i < 1000; i += 1) ev.emit('authn_token_invalid', { ip: `10.1.${i >> 8}.${i & 255}`, reason: 'malformed' });
       for (let i = 0; i < 30; i += 1) ev.emit('csrf_fail', { ip: `10.2.0.${i}`, reason: 'origin' });
       // 50 tracked addresses with a line each, then 20 lines for all the others together.

@@ -10,7 +10,7 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import type { SessionPrincipal, SessionUser } from '../interfaces/session-record.interface.js';
-import { SessionStoreUnavailableError } from '../repository/store-unavailable.error.js';
+import { SessionStoreUnavailableError } from '../session.errors.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
 import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
 import { SessionUnauthorizedError } from '../session.errors.js';

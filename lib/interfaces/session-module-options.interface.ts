@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { RedisClusterClient, RedisNodeClient } from './redis-client.interface.js';
 import type { SessionRepository } from './session-repository.interface.js';
 import type { SessionAuditEvent } from './session-event.interface.js';
 
@@ -91,13 +92,6 @@ export interface SessionRedisOptions {
   keyPrefix?: string;
   /** Upper bound for one store call in ms; past it the request answers 503. @default 1000 */
   commandTimeout?: number;
-  /**
-   * Whose clock decides expiry, idle, grace and pruning. `'server'`: Redis TIME, so replicas with
-   * skewed clocks agree. `'local'`: the `clock` option — only for tests that move one fake clock
-   * for every replica; in production a skewed replica would then end or keep sessions wrongly.
-   * @default 'server'
-   */
-  clock?: 'server' | 'local';
 }
 
 /**
@@ -151,14 +145,17 @@ export interface SessionModuleOptions {
   requireHttps?: boolean;
   /** Called with every audit event (in addition to `SessionEvents` subscribers). */
   onEvent?: (event: SessionAuditEvent) => void;
-  /** Time source in ms; tests replace it. @default Date.now */
-  clock?: () => number;
 }
 
-/** Something with the node-redis client that `cache-manager-redis-yet` stores expose. */
+/**
+ * A `cache-manager-redis-yet` store (`redisStore`, `redisInsStore`, `redisClusterStore`,
+ * `redisClusterInsStore`), or anything with the same `name` and node-redis `client`.
+ * @publicApi
+ */
 export interface RedisStoreLike {
+  /** `'redis-cluster'` for a cluster client; anything else means a single node. */
   readonly name: string;
-  readonly client: unknown;
+  readonly client: RedisNodeClient | RedisClusterClient;
 }
 
 /** What `store` accepts. */

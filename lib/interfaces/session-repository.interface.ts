@@ -1,8 +1,8 @@
 import type { SessionRecord, ValidatedSession } from './session-record.interface.js';
 
 /**
- * Everything the repository stores for a new session. Times are epoch ms. A store with its own
- * clock (Redis) places the session at its own time and keeps `absoluteExpiresAt - now` as the lifetime.
+ * Everything the repository keeps for a new session. Times are epoch ms. A repository whose store
+ * has its own clock (Redis) places the session at that time and keeps `absoluteExpiresAt - now` as the lifetime.
  */
 export interface NewSession {
   id: string;
@@ -26,6 +26,16 @@ export type ValidateResult =
   | { status: 'missing' }
   | { status: 'expired' };
 
+/** One validation of an access token's session, as the validation script sees it. */
+export interface ValidateRequest {
+  now: number;
+  idleTimeoutMs: number;
+  /** Slide the idle deadline only when the last touch is at least this old (0: every time). */
+  touchIntervalMs: number;
+  /** The refresh grace window; when given, a touch may drop what only that window needs once it is long past. */
+  graceMs?: number;
+}
+
 /** One refresh attempt, as the rotation script sees it. */
 export interface RotateRequest {
   now: number;
@@ -42,7 +52,7 @@ export interface RotateRequest {
  * Rotation outcome. `rotated`: the presented token was current, its successor is now current.
  * `raced`: the presented token was one of the last 3 generations and was rotated out less than
  * `graceMs` ago; the caller re-creates the current successor from `generation` + `issuedAt`.
- * `reused`: theft, the session is gone. A store that cannot tell whether a rotation happened
+ * `reused`: theft, the session is gone. A repository that cannot tell whether a rotation happened
  * throws `SessionStoreUnavailableError` and must then not have consumed the presented token.
  */
 export type RotateResult =
@@ -68,8 +78,11 @@ export interface CleanupResult {
 
 /**
  * Storage for sessions. Every method is one atomic step (one round trip on Redis). The `now`
- * arguments are the caller's clock; a shared store may decide liveness with its own clock
- * instead (Redis uses TIME), so replicas with skewed clocks agree.
+ * arguments are the caller's clock; a repository on a shared store may decide liveness with the
+ * store's clock instead (Redis uses TIME), so replicas with skewed clocks agree.
+ *
+ * Names: a *repository* is an implementation of this interface (ours or yours); the *store* is what
+ * it keeps sessions in (memory, Redis) and what the `store` option hands over.
  * @publicApi
  */
 export interface SessionRepository {
@@ -78,16 +91,9 @@ export interface SessionRepository {
   create(session: NewSession): Promise<void>;
   /**
    * Checks the session and slides its idle deadline when the last touch is older than `touchIntervalMs`.
-   * A store may then also drop what only the refresh grace window needs once `graceMs` is long past.
+   * A repository may then also drop what only the refresh grace window needs once `graceMs` is long past.
    */
-  validate(
-    userId: string,
-    sessionId: string,
-    now: number,
-    idleTimeoutMs: number,
-    touchIntervalMs: number,
-    graceMs?: number,
-  ): Promise<ValidateResult>;
+  validate(userId: string, sessionId: string, request: ValidateRequest): Promise<ValidateResult>;
   rotate(userId: string, sessionId: string, request: RotateRequest): Promise<RotateResult>;
   /** True when the session existed. */
   revoke(userId: string, sessionId: string): Promise<boolean>;
@@ -96,7 +102,7 @@ export interface SessionRepository {
   list(userId: string, now: number, idleTimeoutMs: number): Promise<SessionRecord[]>;
   /** Prunes entries of sessions that are gone, in bounded batches; never a live session's. */
   cleanup(now: number, batchSize: number, idleTimeoutMs: number): Promise<CleanupResult>;
-  /** Rejects when the store cannot serve. */
+  /** Rejects (with `SessionStoreUnavailableError`) when the store cannot serve. */
   ping(): Promise<void>;
   /**
    * Takes a short lock so one replica runs a cleanup tick; returns a release function or null.
@@ -106,10 +112,10 @@ export interface SessionRepository {
 }
 
 /**
- * Releases a lock (only if still ours). `renew`, when the store has it, extends the lock by its
+ * Releases a lock (only if still ours). `renew`, when the repository has it, extends the lock by its
  * ttl and answers false once the lock is no longer ours.
  */
 export type SessionLockRelease = (() => Promise<void>) & { renew?: () => Promise<boolean> };
 
-/** Injection token of the active repository. */
+/** Injection token of the active repository (`@InjectSessionRepository()`, `getSessionRepositoryToken()`). @publicApi */
 export const SessionRepository = Symbol('SessionRepository');

@@ -1,10 +1,18 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describeRepositoryContract } from '../testing/index.js';
 import { MemorySessionRepository } from './memory-session.repository.js';
-import { describeRepositoryContract } from './session-repository.contract.js';
 
 describeRepositoryContract('memory', async () => ({
   repo: new MemorySessionRepository(),
   teardown: async () => undefined,
 }));
+
+// The runner's functions handed over explicitly, as a user without Jest globals would.
+describeRepositoryContract(
+  'memory, test API passed explicitly',
+  async () => ({ repo: new MemorySessionRepository(), teardown: async () => undefined }),
+  { describe, it, beforeEach, afterEach, expect },
+);
 
 describe('MemorySessionRepository', () => {
   it('cleanup frees the memory of expired sessions', async () => {

@@ -6,6 +6,7 @@ import type {
   RotateResult,
   SessionLockRelease,
   SessionRepository,
+  ValidateRequest,
   ValidateResult,
 } from '../interfaces/session-repository.interface.js';
 
@@ -73,13 +74,7 @@ export class MemorySessionRepository implements SessionRepository {
     return existed;
   }
 
-  async validate(
-    userId: string,
-    sessionId: string,
-    now: number,
-    idleTimeoutMs: number,
-    touchIntervalMs: number,
-  ): Promise<ValidateResult> {
+  async validate(userId: string, sessionId: string, { now, idleTimeoutMs, touchIntervalMs }: ValidateRequest): Promise<ValidateResult> {
     const s = this.live(userId, sessionId, now, idleTimeoutMs);
     if (typeof s === 'string') return { status: s };
     if (now - s.lastSeenAt >= touchIntervalMs) s.lastSeenAt = now;

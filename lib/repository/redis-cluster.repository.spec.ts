@@ -3,16 +3,13 @@ import type { createCluster } from 'redis';
 import { startRedisCluster, type RedisClusterProcess } from '../../test/utils/redis.js';
 import { clusterTestStore, type TestStore } from '../../test/utils/stores.js';
 import type { NewSession, SessionRepository } from '../interfaces/session-repository.interface.js';
-import { type RedisClockMode, type RedisClusterClient, type RedisNodeClient, RedisSessionRepository } from './redis-session.repository.js';
-import {
-  ContractKit,
-  describeRedisInternals,
-  describeRepositoryContract,
-  type RawRedis,
-  TRICKY_USER_IDS,
-} from './session-repository.contract.js';
-import { SessionKeys } from './session-keys.js';
-import { SessionStoreUnavailableError } from './store-unavailable.error.js';
+import type { RedisClusterClient, RedisNodeClient } from '../interfaces/redis-client.interface.js';
+import { type RedisClockMode, RedisSessionRepository } from './redis-session.repository.js';
+import { describeRepositoryContract } from '../testing/index.js';
+import { ContractKit, TRICKY_USER_IDS } from '../testing/repository-contract.js';
+import { describeRedisInternals, type RawRedis } from './redis-internals.contract.js';
+import { RedisKeys } from './redis-keys.js';
+import { SessionStoreUnavailableError } from '../session.errors.js';
 
 type Cluster = ReturnType<typeof createCluster>;
 
@@ -48,7 +45,7 @@ function fixture() {
     peers: others.map((s) => repository(s, keyPrefix)),
     serverClock: (commandTimeout?: number) => repository(main, keyPrefix, commandTimeout, 'server'),
     raw: main.client as unknown as RawRedis,
-    keys: new SessionKeys(keyPrefix),
+    keys: new RedisKeys(keyPrefix),
     teardown: async () => undefined,
   };
 }
@@ -61,7 +58,7 @@ describe('RedisSessionRepository on a cluster: slots', () => {
   const keySlot = async (key: string) => (await client().nodeClient(client().masters[0])).clusterKeySlot(key);
 
   it('puts every key of one user in one slot, for tricky user ids too', async () => {
-    const keys = new SessionKeys('slots:');
+    const keys = new RedisKeys('slots:');
     for (const userId of [...TRICKY_USER_IDS, 'alice', 'u-1']) {
       const sid = randomBytes(16).toString('base64url');
       const slots = new Set([

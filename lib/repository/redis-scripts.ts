@@ -1,5 +1,31 @@
 import { createHash } from 'node:crypto';
 
+/**
+ * The Redis data model. Every key of one user carries the `{user}` hash tag (one cluster slot):
+ *
+ * | key                           | type | holds                                                   |
+ * |-------------------------------|------|---------------------------------------------------------|
+ * | `<prefix>{<user>}:s:<sid>`    | hash | one session (fields below); PEXPIREAT = its deadline    |
+ * | `<prefix>{<user>}:x`          | zset | the user's session ids, score = deadline hint (ms)      |
+ * | `<prefix>lock:<name>`         | str  | cleanup lock, value = owner token, PX = lock ttl        |
+ *
+ * Session hash fields (one letter: a hash stays a compact listpack while every value is ≤ 64 bytes):
+ *
+ * | field    | holds                                                                          |
+ * |----------|--------------------------------------------------------------------------------|
+ * | `c`      | created at, epoch ms (store clock)                                             |
+ * | `l`      | last seen: last touch, epoch ms; idle deadline = l + idleMs                    |
+ * | `a`      | absolute deadline, epoch ms; never extended                                    |
+ * | `r`      | roles, comma-separated                                                         |
+ * | `d`      | application data as JSON; absent when there is none                           |
+ * | `g`      | generation of the current refresh token (0 at login)                           |
+ * | `h`      | hash of the current refresh token (never the token)                            |
+ * | `i`      | `iat` (seconds) of the current refresh token                                   |
+ * | `p1..p3` | previous refresh digests, newest first, `digest:rotatedAtMs`; dropped past grace |
+ * | `ua`     | User-Agent, at most 64 bytes                                                   |
+ * | `ip`     | client address, at most 64 bytes                                               |
+ */
+
 /** A Lua script with its SHA1, for EVALSHA with an EVAL fallback on NOSCRIPT. */
 export interface LuaScript {
   readonly source: string;
@@ -13,6 +39,34 @@ export interface LuaScript {
 function script(source: string, shebang = false): LuaScript {
   const text = shebang ? `#!lua\n${source}` : source;
   return { source: text, sha: createHash('sha1').update(text).digest('hex') };
+}
+
+/** What VALIDATE answers when there is no live session (a live one answers `{roles, data}`). */
+export const ValidateReply = { missing: 0, expired: 1 } as const;
+
+/** First element of every ROTATE reply. */
+export const RotateReply = {
+  missing: 0,
+  expired: 1,
+  /** `{rotated, gen, iat, absolute, roles, now}`: the presented token was current. */
+  rotated: 2,
+  /** `{raced, gen, iat, absolute, roles, now}`: rotated out less than graceMs ago, up to 3 generations back. */
+  raced: 3,
+  /** An older token: theft, the session is deleted. */
+  reused: 4,
+  invalid: 5,
+  /** The caller gave up (deadline) before the script ran: nothing changed. */
+  late: 6,
+} as const;
+
+/** What LOCK answers. */
+export const LockReply = { busy: 0, taken: 1, late: -1 } as const;
+
+/** `local NAME = code` lines, so the Lua text names the same codes the TypeScript side reads. */
+function luaCodes(codes: Record<string, number>): string {
+  return Object.entries(codes)
+    .map(([name, code]) => `local ${name.toUpperCase()} = ${code}`)
+    .join('\n');
 }
 
 /**
@@ -71,16 +125,17 @@ return now
 
 /**
  * ARGV: sid, now ('' = Redis TIME), idleMs, touchEveryMs, previousTtlMs ('' = keep).
- * Returns 0 missing, 1 expired, or {roles, data}. A touch also drops previous refresh digests
- * (p1..p3, "digest:rotatedAtMs") older than previousTtlMs: only the grace window needs them, and
- * without them the hash is back in a smaller allocation.
+ * Returns MISSING, EXPIRED (`ValidateReply`), or {roles, data}. A touch also drops previous refresh
+ * digests (p1..p3) older than previousTtlMs: only the grace window needs them, and without them
+ * the hash is back in a smaller allocation.
  */
 export const VALIDATE = script(`${TOUCH}
+${luaCodes(ValidateReply)}
 local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'r', 'd')
-if not v[1] then return 0 end
+if not v[1] then return MISSING end
 local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
 local l, a = tonumber(v[1]), tonumber(v[2])
-if now >= a or now >= l + idle then drop() return 1 end
+if now >= a or now >= l + idle then drop() return EXPIRED end
 if now - l >= tonumber(ARGV[4]) then
   touch(now, idle, a)
   if ARGV[5] ~= '' then
@@ -96,21 +151,21 @@ return {v[3], v[4] or ''}
 
 /**
  * ARGV: sid, now ('' = Redis TIME), idleMs, graceMs, presentedGen, presentedHash, nextHash, nextIat,
- * deadline (Redis ms, '' = none). Every reply ends with the script's now.
- * {0} missing, {1} expired, {2, gen, iat, absolute, roles} rotated, {3, gen, iat, absolute, roles}
- * a token rotated out less than graceMs ago (up to 3 generations back), {4} reuse (session
- * deleted), {5} invalid, {6} late: the caller gave up before the script ran, nothing changed.
+ * deadline (Redis ms, '' = none). Replies `{code, ..., now}` with a `RotateReply` code: {MISSING},
+ * {EXPIRED}, {ROTATED, gen, iat, absolute, roles}, {RACED, gen, iat, absolute, roles}, {REUSED}
+ * (session deleted), {INVALID}, {LATE} (the caller gave up before the script ran, nothing changed).
  * Writes come after every check, in one HSET, so nothing half-rotates.
  */
 export const ROTATE = script(
   `${TOUCH}
+${luaCodes(RotateReply)}
 local now = clock(ARGV[2])
-if ARGV[9] ~= '' and now > tonumber(ARGV[9]) then return {6, now} end
+if ARGV[9] ~= '' and now > tonumber(ARGV[9]) then return {LATE, now} end
 local v = redis.call('HMGET', KEYS[1], 'g', 'h', 'i', 'l', 'a', 'r', 'p1', 'p2', 'p3')
-if not v[1] then return {0, now} end
+if not v[1] then return {MISSING, now} end
 local idle = tonumber(ARGV[3])
 local l, a = tonumber(v[4]), tonumber(v[5])
-if now >= a or now >= l + idle then drop() return {1, now} end
+if now >= a or now >= l + idle then drop() return {EXPIRED, now} end
 local g, pg = tonumber(v[1]), tonumber(ARGV[5])
 if pg == g and ARGV[6] == v[2] then
   local f = {'g', g + 1, 'h', ARGV[7], 'i', ARGV[8], 'p1', v[2] .. ':' .. string.format('%d', now)}
@@ -118,16 +173,16 @@ if pg == g and ARGV[6] == v[2] then
   if v[8] then f[#f + 1] = 'p3' f[#f + 1] = v[8] end
   redis.call('HSET', KEYS[1], unpack(f))
   touch(now, idle, a)
-  return {2, g + 1, tonumber(ARGV[8]), v[5], v[6], now}
+  return {ROTATED, g + 1, tonumber(ARGV[8]), v[5], v[6], now}
 end
 local k = g - pg
 local digest, at = previous(k >= 1 and k <= 3 and v[6 + k] or nil)
 if digest == ARGV[6] and now - at <= tonumber(ARGV[4]) then
   touch(now, idle, a)
-  return {3, g, tonumber(v[3]), v[5], v[6], now}
+  return {RACED, g, tonumber(v[3]), v[5], v[6], now}
 end
-if pg < g then drop() return {4, now} end
-return {5, now}
+if pg < g then drop() return {REUSED, now} end
+return {INVALID, now}
 `,
   true,
 );
@@ -198,13 +253,14 @@ return clock('')
 `);
 
 /**
- * KEYS[1] lock; ARGV: owner token, ttlMs, deadline (Redis ms, '' = none). Returns 1 when taken.
+ * KEYS[1] lock; ARGV: owner token, ttlMs, deadline (Redis ms, '' = none). Returns a `LockReply`.
  * Past the deadline the caller has given up: taking the lock then would leave it ownerless.
  */
 export const LOCK = script(`${CLOCK}
-if ARGV[3] ~= '' and clock('') > tonumber(ARGV[3]) then return -1 end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return 0
+${luaCodes(LockReply)}
+if ARGV[3] ~= '' and clock('') > tonumber(ARGV[3]) then return LATE end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return TAKEN end
+return BUSY
 `);
 
 /** KEYS[1] lock; ARGV: owner token, ttlMs. Extends the lock only if we still own it. */

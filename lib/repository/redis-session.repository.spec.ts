@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { startRedis, type RedisProcess } from '../../test/utils/redis.js';
 import { redisTestStore, type TestStore } from '../../test/utils/stores.js';
-import { type RedisClockMode, type RedisClusterClient, type RedisNodeClient, RedisSessionRepository } from './redis-session.repository.js';
-import { describeRedisInternals, describeRepositoryContract, eventually, type RawRedis, randomHash, randomSid } from './session-repository.contract.js';
+import type { RedisClusterClient, RedisNodeClient } from '../interfaces/redis-client.interface.js';
+import { type RedisClockMode, RedisSessionRepository } from './redis-session.repository.js';
+import { describeRepositoryContract } from '../testing/index.js';
+import { eventually, randomHash, randomSid } from '../testing/repository-contract.js';
+import { describeRedisInternals, type RawRedis } from './redis-internals.contract.js';
 import type { SessionRepository } from '../interfaces/session-repository.interface.js';
-import { SessionKeys } from './session-keys.js';
-import { SessionStoreUnavailableError } from './store-unavailable.error.js';
+import { RedisKeys } from './redis-keys.js';
+import { SessionStoreUnavailableError } from '../session.errors.js';
 
 const COMMAND_TIMEOUT = 300;
 
@@ -40,7 +43,7 @@ function fixture() {
     peers: others.map((s) => repository(s, keyPrefix)),
     serverClock: (commandTimeout?: number) => repository(main, keyPrefix, commandTimeout, 'server'),
     raw: main.client as unknown as RawRedis,
-    keys: new SessionKeys(keyPrefix),
+    keys: new RedisKeys(keyPrefix),
     teardown: async () => undefined,
   };
 }
@@ -89,7 +92,7 @@ describe('RedisSessionRepository when Redis fails', () => {
     await repo.create(s);
     process.kill(own.pid, 'SIGSTOP');
     try {
-      const elapsed = await rejectsFast(() => repo.validate(s.userId, s.id, s.now + 1, 60_000, 1000));
+      const elapsed = await rejectsFast(() => repo.validate(s.userId, s.id, { now: s.now + 1, idleTimeoutMs: 60_000, touchIntervalMs: 1000 }));
       expect(elapsed).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 20);
       expect(elapsed).toBeLessThan(COMMAND_TIMEOUT + 700);
       expect(await rejectsFast(() => repo.ping())).toBeLessThan(COMMAND_TIMEOUT + 700);
@@ -97,7 +100,7 @@ describe('RedisSessionRepository when Redis fails', () => {
     } finally {
       process.kill(own.pid, 'SIGCONT');
     }
-    const ok = await eventually(async () => (await repo.validate(s.userId, s.id, s.now + 2, 60_000, 1000)).status === 'ok');
+    const ok = await eventually(async () => (await repo.validate(s.userId, s.id, { now: s.now + 2, idleTimeoutMs: 60_000, touchIntervalMs: 1000 })).status === 'ok');
     expect(ok).toBe(true);
   });
 
@@ -108,7 +111,7 @@ describe('RedisSessionRepository when Redis fails', () => {
     await own.stop();
     const ops: [string, () => Promise<unknown>][] = [
       ['create', () => repo.create(session(now))],
-      ['validate', () => repo.validate(s.userId, s.id, now + 1, 60_000, 1000)],
+      ['validate', () => repo.validate(s.userId, s.id, { now: now + 1, idleTimeoutMs: 60_000, touchIntervalMs: 1000 })],
       ['rotate', () => repo.rotate(s.userId, s.id, {
         now: now + 1, idleTimeoutMs: 60_000, graceMs: 1000, presentedGeneration: 0,
         presentedHash: s.refreshHash, nextHash: randomHash(), nextIssuedAt: s.refreshIssuedAt + 1,
@@ -129,6 +132,6 @@ describe('RedisSessionRepository when Redis fails', () => {
     await eventually(async () => (await repo.ping(), true), 10_000);
     const fresh = session(Date.now());
     await repo.create(fresh);
-    expect((await repo.validate(fresh.userId, fresh.id, fresh.now + 1, 60_000, 1000)).status).toBe('ok');
+    expect((await repo.validate(fresh.userId, fresh.id, { now: fresh.now + 1, idleTimeoutMs: 60_000, touchIntervalMs: 1000 })).status).toBe('ok');
   });
 });

@@ -7,34 +7,29 @@ import type {
   RotateResult,
   SessionLockRelease,
   SessionRepository,
+  ValidateRequest,
   ValidateResult,
 } from '../interfaces/session-repository.interface.js';
-import { SessionKeys } from './session-keys.js';
-import { CREATE, LIST, LOCK, LuaScript, PRUNE, RENEW, REVOKE, REVOKE_ALL, ROTATE, TIME, UNLOCK, VALIDATE } from './redis-scripts.js';
-import { SessionStoreUnavailableError } from './store-unavailable.error.js';
-
-interface ScriptArgs {
-  keys: string[];
-  arguments: string[];
-}
-
-/** The slice of a node-redis client (single node) the repository uses. */
-export interface RedisNodeClient {
-  readonly isReady?: boolean;
-  evalSha(sha: string, options: ScriptArgs): Promise<unknown>;
-  eval(script: string, options: ScriptArgs): Promise<unknown>;
-  scan(cursor: number, options: { MATCH: string; COUNT: number; TYPE?: string }): Promise<{ cursor: number; keys: string[] }>;
-  ping(): Promise<unknown>;
-}
-
-/** The slice of a node-redis cluster client the repository uses. */
-export interface RedisClusterClient extends Omit<RedisNodeClient, 'scan' | 'ping'> {
-  readonly isOpen?: boolean;
-  readonly masters: unknown[];
-  nodeClient(node: unknown): RedisNodeClient | Promise<RedisNodeClient>;
-  /** Sends a raw command to the node that owns `firstKey`'s slot. */
-  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
-}
+import { RedisKeys } from './redis-keys.js';
+import {
+  CREATE,
+  LIST,
+  LOCK,
+  LockReply,
+  type LuaScript,
+  PRUNE,
+  RENEW,
+  REVOKE,
+  REVOKE_ALL,
+  ROTATE,
+  RotateReply,
+  TIME,
+  UNLOCK,
+  VALIDATE,
+  ValidateReply,
+} from './redis-scripts.js';
+import { SessionStoreUnavailableError } from '../session.errors.js';
+import type { RedisClusterClient, RedisNodeClient } from '../interfaces/redis-client.interface.js';
 
 const ROLE_SEPARATOR = ',';
 /** Previous refresh digests outlive the grace window by this much before a touch drops them. */
@@ -61,14 +56,14 @@ export interface RedisRepositoryOptions {
  */
 export class RedisSessionRepository implements SessionRepository {
   readonly kind: 'redis' | 'redis-cluster';
-  private readonly keys: SessionKeys;
+  private readonly keys: RedisKeys;
 
   constructor(
     private readonly client: RedisNodeClient | RedisClusterClient,
     options: RedisRepositoryOptions,
   ) {
     this.kind = options.cluster ? 'redis-cluster' : 'redis';
-    this.keys = new SessionKeys(options.keyPrefix);
+    this.keys = new RedisKeys(options.keyPrefix);
     this.timeout = options.commandTimeout;
     this.serverClock = (options.clock ?? 'server') === 'server';
     // node-redis emits 'error' on connection loss; with no listener that would crash the process.
@@ -183,27 +178,20 @@ export class RedisSessionRepository implements SessionRepository {
     );
   }
 
-  async validate(
-    userId: string,
-    sessionId: string,
-    now: number,
-    idleTimeoutMs: number,
-    touchIntervalMs: number,
-    graceMs?: number,
-  ): Promise<ValidateResult> {
+  async validate(userId: string, sessionId: string, r: ValidateRequest): Promise<ValidateResult> {
     const reply = await this.run(
       VALIDATE,
       this.keys.sessionAndIndex(userId, sessionId),
       [
         sessionId,
-        this.now(now),
-        String(idleTimeoutMs),
-        String(touchIntervalMs),
-        graceMs === undefined ? '' : String(graceMs + PREVIOUS_DIGEST_MARGIN_MS),
+        this.now(r.now),
+        String(r.idleTimeoutMs),
+        String(r.touchIntervalMs),
+        r.graceMs === undefined ? '' : String(r.graceMs + PREVIOUS_DIGEST_MARGIN_MS),
       ],
     );
-    if (reply === 0) return { status: 'missing' };
-    if (reply === 1) return { status: 'expired' };
+    if (reply === ValidateReply.missing) return { status: 'missing' };
+    if (reply === ValidateReply.expired) return { status: 'expired' };
     if (!Array.isArray(reply) || reply.length !== 2) throw new SessionStoreUnavailableError('unexpected reply');
     const [roles, data] = reply as [string, string];
     return {
@@ -233,24 +221,24 @@ export class RedisSessionRepository implements SessionRepository {
     if (!Array.isArray(reply)) throw new SessionStoreUnavailableError('unexpected reply');
     if (this.serverClock) this.learnOffset(reply[reply.length - 1], sent);
     switch (reply[0]) {
-      case 0:
+      case RotateReply.missing:
         return { status: 'missing' };
-      case 1:
+      case RotateReply.expired:
         return { status: 'expired' };
-      case 2:
-      case 3: {
+      case RotateReply.rotated:
+      case RotateReply.raced: {
         const [, generation, issuedAt, absolute, roles] = reply as [number, number, number, string, string];
         return {
-          status: reply[0] === 2 ? 'rotated' : 'raced',
+          status: reply[0] === RotateReply.rotated ? 'rotated' : 'raced',
           generation,
           issuedAt,
           absoluteExpiresAt: Number(absolute),
           roles: roles ? roles.split(ROLE_SEPARATOR) : [],
         };
       }
-      case 4:
+      case RotateReply.reused:
         return { status: 'reused' };
-      case 6:
+      case RotateReply.late:
         // The caller had given up (timeout) before the script ran: nothing was consumed.
         throw new SessionStoreUnavailableError('late');
       default:
@@ -337,8 +325,8 @@ export class RedisSessionRepository implements SessionRepository {
     const owner = randomBytes(16).toString('base64url');
     const { deadline } = await this.deadline(key);
     const taken = await this.run(LOCK, [key], [owner, String(ttlMs), deadline]);
-    if (taken === -1) throw new SessionStoreUnavailableError('late');
-    if (taken !== 1) return null;
+    if (taken === LockReply.late) throw new SessionStoreUnavailableError('late');
+    if (taken !== LockReply.taken) return null;
     const release: SessionLockRelease = async () => {
       await this.run(UNLOCK, [key], [owner]);
     };

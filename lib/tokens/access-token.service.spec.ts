@@ -4,7 +4,7 @@ import { resolveSessionOptions } from '../session-options.js';
 import type { SessionModuleOptions } from '../interfaces/session-module-options.interface.js';
 import { AccessTokenService } from './access-token.service.js';
 import { RefreshTokenService } from './refresh-token.service.js';
-import { InvalidTokenError } from './token-errors.js';
+import { InvalidTokenError } from '../session.errors.js';
 
 // A fixed, random-looking secret and a fixed clock, so every expectation is reproducible.
 const SECRET = createHash('sha256').update('access-token.service.spec').digest('base64url');
@@ -38,8 +38,10 @@ const without = (name: string): Record<string, unknown> => {
   return c;
 };
 
-function service(options: SessionModuleOptions = {}): AccessTokenService {
-  return new AccessTokenService(resolveSessionOptions({ secret: SECRET, ...options }));
+/** `clock` is the module's internal time source (not an option): fixed here for the key-retirement window. */
+function service({ clock, ...options }: SessionModuleOptions & { clock?: () => number } = {}): AccessTokenService {
+  const time = clock ? { now: clock, store: 'server' as const } : undefined;
+  return new AccessTokenService(resolveSessionOptions({ secret: SECRET, ...options }, 'auth', time));
 }
 
 function decode(token: string): { header: unknown; payload: Record<string, unknown> } {

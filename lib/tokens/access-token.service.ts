@@ -5,7 +5,7 @@ import type { Algorithm } from 'jsonwebtoken';
 import type { ResolvedSessionOptions } from '../session-options.js';
 import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
 import { asClaims, checkTimes, encodeHeader, headerSegment, SESSION_ID_PATTERN, stringClaim } from './jwt-format.js';
-import { InvalidTokenError } from './token-errors.js';
+import { InvalidTokenError } from '../session.errors.js';
 
 /** Header and payload `typ` of access tokens (RFC 9068 style header). */
 export const ACCESS_HEADER_TYP = 'at+jwt';

@@ -1,4 +1,4 @@
-import { InvalidTokenError } from './token-errors.js';
+import { InvalidTokenError } from '../session.errors.js';
 
 /** Longest token accepted; ours are ~300 bytes, so anything near this is hostile. */
 export const MAX_TOKEN_LENGTH = 2048;

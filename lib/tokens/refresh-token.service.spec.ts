@@ -3,7 +3,7 @@ import jwt from 'jsonwebtoken';
 import { resolveSessionOptions } from '../session-options.js';
 import { AccessTokenService } from './access-token.service.js';
 import { RefreshTokenService } from './refresh-token.service.js';
-import { InvalidTokenError } from './token-errors.js';
+import { InvalidTokenError } from '../session.errors.js';
 
 const SECRET = createHash('sha256').update('refresh-token.service.spec').digest('base64url');
 const NOW = 1_900_000_000_000;

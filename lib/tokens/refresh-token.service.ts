@@ -4,7 +4,7 @@ import { JwtService } from '@nestjs/jwt';
 import type { ResolvedSessionOptions } from '../session-options.js';
 import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
 import { asClaims, checkTimes, encodeHeader, headerSegment, SESSION_ID_PATTERN, stringClaim } from './jwt-format.js';
-import { InvalidTokenError } from './token-errors.js';
+import { InvalidTokenError } from '../session.errors.js';
 
 export const REFRESH_HEADER_TYP = 'rt+jwt';
 

@@ -27,7 +27,7 @@ describe.each(STORES)('token lifecycle on the $name store', (store) => {
   let url: string;
   beforeAll(async () => {
     clock = new TestClock();
-    sample = await harness.sample(store, { clock: clock.now, refreshGrace: GRACE });
+    sample = await harness.sample(store, { refreshGrace: GRACE }, { clock });
     url = sample.url;
   });
 

@@ -32,9 +32,9 @@ describe.each(STORES)('timeouts on the $name store', (store) => {
 
   beforeAll(async () => {
     clock = new TestClock();
-    const common = { clock: clock.now, idleTimeout: IDLE, absoluteTimeout: ABSOLUTE };
-    url = (await harness.sample(store, { ...common, accessToken: { ttl: ACCESS_TTL }, silentRenewal: RENEWAL })).url;
-    longTtlUrl = (await harness.sample(store, { ...common, accessToken: { ttl: IDLE - 10 }, silentRenewal: IDLE - 20 })).url;
+    const common = { idleTimeout: IDLE, absoluteTimeout: ABSOLUTE };
+    url = (await harness.sample(store, { ...common, accessToken: { ttl: ACCESS_TTL }, silentRenewal: RENEWAL }, { clock })).url;
+    longTtlUrl = (await harness.sample(store, { ...common, accessToken: { ttl: IDLE - 10 }, silentRenewal: IDLE - 20 }, { clock })).url;
   });
 
   const loginHeaderAt = async (base: string) => {

@@ -8,11 +8,11 @@ import type { LoggerService } from '@nestjs/common';
 import request from 'supertest';
 import {
   MemorySessionRepository,
-  sanitizeForLog,
   type SessionAuditEvent,
   SessionEvents,
   type SessionModuleOptions,
 } from '../../lib/index.js';
+import { sanitizeForLog } from '../../lib/events/sanitize-for-log.js';
 import { ADMIN, ALICE, CookieClient, loginHeader } from '../utils/http.js';
 import { parseSetCookies } from '../utils/set-cookie.js';
 import { startRedis } from '../utils/redis.js';
@@ -86,7 +86,7 @@ describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
   beforeAll(async () => {
     const o = await setup();
     release = o.close;
-    sample = await startSample({ ...o.options, clock: clock.now, refreshGrace: GRACE }, { logger });
+    sample = await startSample({ ...o.options, refreshGrace: GRACE }, { logger, clock });
     sample.app.get(SessionEvents).subscribe((e) => subscribed.push(e));
     await runScenario();
   });

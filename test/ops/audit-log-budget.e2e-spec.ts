@@ -148,9 +148,9 @@ describe.each(stores)('audit log budget ($name store)', ({ setup }) => {
     release = o.close;
     storeOptions = o.options;
     sample = await startSample(
-      { ...o.options, clock: clock.now, refreshGrace: GRACE },
+      { ...o.options, refreshGrace: GRACE },
       // The client address comes from X-Forwarded-For, so one test can speak from several sources.
-      { logger, configure: (app) => void app.set('trust proxy', true) },
+      { logger, clock, configure: (app) => void app.set('trust proxy', true) },
     );
   });
 

@@ -14,9 +14,9 @@ const IDLE = 1800; // the sample's default idle timeout, seconds
 
 describe('cleanup job in the sample app (memory store)', () => {
   const open: RunningSample[] = [];
-  async function sample(overrides: Parameters<typeof startSample>[0] = {}) {
+  async function sample(overrides: Parameters<typeof startSample>[0] = {}, clock?: TestClock) {
     const store = new MemorySessionRepository(); // explicit, so REDIS_URL can never switch the store
-    const s = await startSample({ store, ...overrides });
+    const s = await startSample({ store, ...overrides }, { clock });
     let closing: Promise<void> | undefined;
     const close = () => (closing ??= s.close()); // a test may close early; afterAll closes the rest
     open.push({ ...s, close });
@@ -39,7 +39,7 @@ describe('cleanup job in the sample app (memory store)', () => {
 
   it('registers no job when cleanup is disabled, and run() still works by hand', async () => {
     const clock = new TestClock();
-    const s = await sample({ cleanup: { enabled: false }, clock: clock.now });
+    const s = await sample({ cleanup: { enabled: false } }, clock);
     const registry = s.app.get(SchedulerRegistry);
     expect(registry.doesExist('cron', SESSION_CLEANUP_JOB)).toBe(false);
     await loginHeader(s.url, ALICE);
@@ -50,7 +50,7 @@ describe('cleanup job in the sample app (memory store)', () => {
 
   it('run() removes expired memory sessions and keeps live ones, with counts', async () => {
     const clock = new TestClock();
-    const s = await sample({ clock: clock.now, cleanup: { enabled: false } });
+    const s = await sample({ cleanup: { enabled: false } }, clock);
     await loginHeader(s.url, ALICE);
     await loginHeader(s.url, ALICE);
     await loginHeader(s.url, BOB);
@@ -67,7 +67,7 @@ describe('cleanup job in the sample app (memory store)', () => {
 
   it('the scheduled job runs on the cron expression from the options', async () => {
     const clock = new TestClock();
-    const s = await sample({ clock: clock.now, cleanup: { cron: '* * * * * *' } });
+    const s = await sample({ cleanup: { cron: '* * * * * *' } }, clock);
     expect(s.app.get(SchedulerRegistry).getCronJob(SESSION_CLEANUP_JOB).cronTime.source).toBe('* * * * * *');
     await loginHeader(s.url, ALICE);
     clock.advance(1000);

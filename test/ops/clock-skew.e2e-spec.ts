@@ -1,6 +1,6 @@
 /**
  * Issue 10 item 2: one clock for liveness. Three sample instances on one redis-server, one with a
- * correct clock, one 100 s fast and one 100 s slow (`clock` option). Redis TIME decides expiry,
+ * correct clock, one 100 s fast and one 100 s slow (the module's clock, replaced by the test). Redis TIME decides expiry,
  * idle, grace and pruning, so list, cleanup, logout-all, refresh and validation stay correct on
  * all of them. Access and refresh JWTs are still checked against each instance's own clock
  * (5 s leeway), so every token here is used on the instance that issued it.
@@ -30,7 +30,7 @@ describe('replicas with clocks 100 s off, on one redis-server', () => {
       const store = await redisTestStore(redis.url);
       stores.push(store);
       // `server` explicitly: the test helper would otherwise let a given clock decide on Redis too.
-      return startSample({ ...options, store: store.store, clock, redis: { clock: 'server' }, onEvent: (e) => events.push(e) });
+      return startSample({ ...options, store: store.store, onEvent: (e) => events.push(e) }, { clock, storeClock: 'server' });
     };
     right = await start();
     fast = await start(() => Date.now() + SKEW_MS);

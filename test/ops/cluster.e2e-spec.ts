@@ -28,7 +28,7 @@ describe('Redis Cluster (3 masters)', () => {
   beforeAll(async () => {
     cluster = await startRedisCluster();
     store = await clusterTestStore(cluster.rootNodes);
-    sample = await startSample({ store: store.store, clock: clock.now, refreshGrace: GRACE, cleanup: { enabled: false, batchSize: 50 } });
+    sample = await startSample({ store: store.store, refreshGrace: GRACE, cleanup: { enabled: false, batchSize: 50 } }, { clock });
     nodes = await Promise.all(cluster.rootNodes.map((n) => inspector(n.url)));
   });
 

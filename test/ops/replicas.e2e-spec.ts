@@ -23,9 +23,9 @@ describe('two sample instances on one redis-server', () => {
   beforeAll(async () => {
     redis = await startRedis();
     for (let i = 0; i < 2; i++) stores.push(await redisTestStore(redis.url));
-    const options = { clock: clock.now, refreshGrace: GRACE, cleanup: { enabled: false } };
-    a = await startSample({ ...options, store: stores[0]!.store });
-    b = await startSample({ ...options, store: stores[1]!.store });
+    const options = { refreshGrace: GRACE, cleanup: { enabled: false } };
+    a = await startSample({ ...options, store: stores[0]!.store }, { clock });
+    b = await startSample({ ...options, store: stores[1]!.store }, { clock });
   });
 
   afterAll(async () => {

@@ -51,6 +51,16 @@ main().catch((err: unknown) => {
 });
 `;
 
+/** Compiles against the `./testing` entry, as a user's own repository test would. */
+const CONTRACT_TS = `import { type ContractFixture, type ContractTestApi, describeRepositoryContract } from 'nestjs-jwt-session/testing';
+import type { SessionRepository } from 'nestjs-jwt-session';
+
+export function describeMine(repo: SessionRepository, api: ContractTestApi): void {
+  const setup = async (): Promise<ContractFixture> => ({ repo, teardown: async () => undefined });
+  describeRepositoryContract('mine', setup, api);
+}
+`;
+
 const TSCONFIG = {
   compilerOptions: {
     target: 'ES2022',
@@ -78,5 +88,6 @@ export function consumerAppFiles(format: ModuleFormat): Record<string, string> {
     'package.json': JSON.stringify(pkg, null, 2),
     'tsconfig.json': JSON.stringify(TSCONFIG, null, 2),
     'src/main.ts': MAIN_TS,
+    'src/contract.ts': CONTRACT_TS,
   };
 }

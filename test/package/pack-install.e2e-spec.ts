@@ -60,7 +60,7 @@ afterAll(() => {
 
 describe('the packed tarball', () => {
   it('holds the library built from lib/ (entry and types at dist/), LICENSE, README and package.json', () => {
-    for (const f of ['package.json', 'LICENSE', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/session.module.js']) {
+    for (const f of ['package.json', 'LICENSE', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/session.module.js', 'dist/testing/index.js', 'dist/testing/index.d.ts']) {
       expect(files).toContain(f);
     }
     expect(files.every((f) => ['package.json', 'LICENSE', 'README.md'].includes(f) || f.startsWith('dist/'))).toBe(true);
@@ -78,6 +78,7 @@ describe('the packed tarball', () => {
     expect(repoPackage.main).toBe('dist/index.js');
     expect(repoPackage.types).toBe('dist/index.d.ts');
     expect(repoPackage.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+    expect(repoPackage.exports['./testing']).toEqual({ types: './dist/testing/index.d.ts', default: './dist/testing/index.js' });
     expect(repoPackage.engines).toEqual({ node: '^20.19.0 || ^22.12.0 || >=24' });
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
   });
@@ -155,6 +156,13 @@ describe.each(['esm', 'commonjs'] as ModuleFormat[])('a fresh %s Nest app with t
     await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: app }).catch((err: { stdout?: string }) => {
       throw new Error(`tsc failed in the ${format} app:\n${err.stdout ?? err}`);
     });
+
+    // The contract suite's entry resolves through `exports` and loads without a test runner.
+    const load = format === 'esm'
+      ? "import('nestjs-jwt-session/testing').then((m) => console.log(typeof m.describeRepositoryContract))"
+      : "console.log(typeof require('nestjs-jwt-session/testing').describeRepositoryContract)";
+    const { stdout: loaded } = await run(process.execPath, ['-e', load], { cwd: app });
+    expect(loaded.trim()).toBe('function');
 
     server = await boot(app);
     const login = await request(server.url).post('/login').set('X-Auth-Transport', 'header').send({ user: 'u-42' }).expect(200);

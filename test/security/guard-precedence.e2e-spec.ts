@@ -8,7 +8,7 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { getSessionStoreToken, type SessionRepository, SessionService } from '../../lib/index.js';
+import { getSessionRepositoryToken, type SessionRepository, SessionService } from '../../lib/index.js';
 import { STORES, type StoreFactory } from '../e2e/helpers/store-matrix.js';
 import { type RedisProcess, startRedis } from '../utils/redis.js';
 import { type AuthState, LEVELS, type LevelState, levelId, startPrecedenceApp } from './fixtures/precedence-app.js';
@@ -126,7 +126,7 @@ describe.each(STORES)('guard precedence on the $name store', (store) => {
     });
 
     it('one store round trip per authenticated request, even when the global guard and @Authenticated() both apply', async () => {
-      const repository = app.get<SessionRepository>(getSessionStoreToken());
+      const repository = app.get<SessionRepository>(getSessionRepositoryToken());
       // Counts calls into the real repository (each is one round trip on Redis).
       const real = repository.validate;
       let calls = 0;

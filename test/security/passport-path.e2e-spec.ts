@@ -6,7 +6,7 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { getSessionStoreToken, MemorySessionRepository, type SessionRepository, SessionService } from '../../lib/index.js';
+import { getSessionRepositoryToken, MemorySessionRepository, type SessionRepository, SessionService } from '../../lib/index.js';
 import { STORES, type StoreFactory } from '../e2e/helpers/store-matrix.js';
 import { type RedisProcess, startRedis } from '../utils/redis.js';
 import { TestClock } from '../utils/sample-app.js';
@@ -23,10 +23,10 @@ afterAll(async () => {
   await redis.stop();
 });
 
-async function start(store: StoreFactory, extra: Parameters<typeof startPathsApp>[0] = {}, adapter?: 'express' | 'fastify') {
+async function start(store: StoreFactory, extra: Parameters<typeof startPathsApp>[0] = {}, adapter?: 'express' | 'fastify', clock?: TestClock) {
   const s = await store.create(() => redis.url);
   closers.push(s.close);
-  const app = await startPathsApp({ ...s.options, ...extra }, adapter);
+  const app = await startPathsApp({ ...s.options, ...extra }, adapter, clock);
   closers.push(app.close);
   return app;
 }
@@ -148,7 +148,7 @@ describe.each(STORES)('guard and Passport paths on the $name store', (store) => 
   });
 
   it('Passport and @Authenticated() on one route: one store round trip, both rule sets', async () => {
-    const repository = app.get<SessionRepository>(getSessionStoreToken());
+    const repository = app.get<SessionRepository>(getSessionRepositoryToken());
     const real = repository.validate;
     let calls = 0;
     // Counts calls into the real repository (each is one round trip on Redis).
@@ -169,7 +169,7 @@ describe.each(STORES)('guard and Passport paths on the $name store', (store) => 
 describe.each(STORES)('silent renewal on the $name store', (store) => {
   it.each(['/guard/me', '/passport/me', '/passport/both'])('%s renews a nearly expired access cookie exactly once', async (route) => {
     const clock = new TestClock();
-    const { app, url } = await start(store, { clock: clock.now, accessToken: { ttl: 900 }, silentRenewal: 600 });
+    const { app, url } = await start(store, { accessToken: { ttl: 900 }, silentRenewal: 600 }, undefined, clock);
     const s = await session(app, 'admin', ['admin']);
     const early = await request(url).get(route).set('Cookie', s.cookie).expect(200);
     expect(parseSetCookies(early)).toEqual([]);

@@ -32,7 +32,7 @@ describe.each(STORES)('roles from the session on the $name store (S-12)', (store
   let clock: TestClock;
   beforeAll(async () => {
     clock = new TestClock();
-    sample = await harness.sample(store, { clock: clock.now });
+    sample = await harness.sample(store, {}, { clock });
     url = sample.url;
   });
 

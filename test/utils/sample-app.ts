@@ -1,8 +1,10 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../sample/app.module.js';
 import type { SessionModuleOptions } from '../../lib/index.js';
+import { SESSION_CLOCK } from '../../lib/session.internal-constants.js';
+import type { SessionClock } from '../../lib/session-clock.js';
 
 /** A strong fixed secret for tests (never use a constant secret in production). */
 export const TEST_SECRET = 'Zq3v9pT1xK8mW2rB7nL4cY6hJ0dF5gS1aE3uI9oP2tR';
@@ -16,6 +18,20 @@ export class TestClock {
   }
 }
 
+/** A TestClock or any function of epoch ms (e.g. a clock running 100 s fast). */
+export type TestTime = TestClock | (() => number);
+
+/**
+ * Replaces the module's internal clock (it is not an option). On Redis the same clock decides
+ * liveness too (`store: 'local'`), so a test that moves it moves it for the store; pass
+ * `'server'` to keep Redis TIME deciding.
+ */
+export function withClock(builder: TestingModuleBuilder, time: TestTime | undefined, store: SessionClock['store'] = 'local'): TestingModuleBuilder {
+  if (time === undefined) return builder;
+  const now = time instanceof TestClock ? time.now : time;
+  return builder.overrideProvider(SESSION_CLOCK).useValue({ now, store } satisfies SessionClock);
+}
+
 export interface RunningSample {
   app: INestApplication;
   /** Base URL, e.g. http://127.0.0.1:PORT */
@@ -23,27 +39,27 @@ export interface RunningSample {
   close(): Promise<void>;
 }
 
+/** What a test may change beyond the module's options. */
+export interface SampleHooks {
+  /** Replaces the default silent logger (e.g. to capture log lines). */
+  logger?: LoggerService | false;
+  /** Runs on the app before it listens (e.g. to set Express's `trust proxy`). */
+  configure?: (app: NestExpressApplication) => void | Promise<void>;
+  /** The module's time (see `withClock`). */
+  clock?: TestTime;
+  /** Whose clock decides on Redis when `clock` is given. @default 'local' */
+  storeClock?: SessionClock['store'];
+}
+
 /**
  * Starts the sample app over real HTTP on a free loopback port. `overrides` are merged over the
- * options the sample builds from the environment (pass `store` for Redis, `clock` for time).
+ * options the sample builds from the environment (pass `store` for Redis); `hooks.clock` moves time.
  * Cookies default to `secure: true` as in production; supertest sends them back regardless.
- * `opts.logger` replaces the default silent logger (e.g. to capture log lines).
- * `opts.configure` runs on the app before it listens (e.g. to set Express's `trust proxy`).
  */
-export async function startSample(
-  overrides: Partial<SessionModuleOptions> = {},
-  opts: {
-    logger?: LoggerService | false;
-    configure?: (app: NestExpressApplication) => void | Promise<void>;
-  } = {},
-): Promise<RunningSample> {
-  // A test that moves a TestClock moves it for the store too: Redis then decides with that clock
-  // instead of its own TIME (pass `redis: { clock: 'server' }` to keep Redis's clock).
+export async function startSample(overrides: Partial<SessionModuleOptions> = {}, opts: SampleHooks = {}): Promise<RunningSample> {
   const options: Partial<SessionModuleOptions> = { secret: TEST_SECRET, ...overrides };
-  if (options.clock && options.redis?.clock === undefined) options.redis = { ...options.redis, clock: 'local' };
-  const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.register(options)],
-  }).compile();
+  const builder = Test.createTestingModule({ imports: [AppModule.register(options)] });
+  const moduleRef = await withClock(builder, opts.clock, opts.storeClock).compile();
   // `opts.logger` lets a test capture the module's log lines (audit events); silent by default.
   const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: opts.logger ?? false });
   await opts.configure?.(app);

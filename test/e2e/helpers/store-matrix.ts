@@ -4,7 +4,7 @@
  */
 import { MemorySessionRepository, type SessionModuleOptions } from '../../../lib/index.js';
 import { startRedis, type RedisProcess } from '../../utils/redis.js';
-import { type RunningSample, startSample } from '../../utils/sample-app.js';
+import { type RunningSample, type SampleHooks, startSample } from '../../utils/sample-app.js';
 import { redisTestStore } from '../../utils/stores.js';
 
 export interface StoreFactory {
@@ -43,13 +43,13 @@ export class E2eHarness {
   }
 
   /** Starts the sample over real HTTP on `store`; `overrides` are merged over the store options. */
-  async sample(store: StoreFactory, overrides: Partial<SessionModuleOptions> = {}): Promise<RunningSample> {
+  async sample(store: StoreFactory, overrides: Partial<SessionModuleOptions> = {}, hooks: SampleHooks = {}): Promise<RunningSample> {
     const s = await store.create(() => {
       if (!this.redis) throw new Error('E2eHarness.start() must run in beforeAll first');
       return this.redis.url;
     });
     this.closers.push(s.close);
-    const sample = await startSample({ ...s.options, ...overrides });
+    const sample = await startSample({ ...s.options, ...overrides }, hooks);
     this.closers.push(() => sample.close());
     return sample;
   }

@@ -1,5 +1,5 @@
 /** Redis key layout. All keys of one user share the `{user}` hash tag, so one slot in a cluster. */
-export class SessionKeys {
+export class RedisKeys {
   constructor(readonly prefix: string) {}
 
   /** Hash-tag-safe form of a user id: braces, `%`, `*`, `?`, `[`, `]`, `\` and whitespace are %-encoded. */
@@ -8,7 +8,7 @@ export class SessionKeys {
   }
 
   sessionPrefix(userId: string): string {
-    return `${this.prefix}{${SessionKeys.encodeUser(userId)}}:s:`;
+    return `${this.prefix}{${RedisKeys.encodeUser(userId)}}:s:`;
   }
 
   session(userId: string, sessionId: string): string {
@@ -17,12 +17,12 @@ export class SessionKeys {
 
   /** `[session hash, user index]`, encoding the user id once (this runs on every request). */
   sessionAndIndex(userId: string, sessionId: string): [string, string] {
-    const base = `${this.prefix}{${SessionKeys.encodeUser(userId)}}:`;
+    const base = `${this.prefix}{${RedisKeys.encodeUser(userId)}}:`;
     return [`${base}s:${sessionId}`, `${base}x`];
   }
 
   index(userId: string): string {
-    return `${this.prefix}{${SessionKeys.encodeUser(userId)}}:x`;
+    return `${this.prefix}{${RedisKeys.encodeUser(userId)}}:x`;
   }
 
   /** The session key prefix of the user an index key belongs to. */

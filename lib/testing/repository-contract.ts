@@ -1,16 +1,18 @@
 /**
- * The SessionRepository contract: one behavioural suite that every store (memory, Redis,
- * Redis Cluster) must pass. Test code, kept next to the repositories it describes and excluded
- * from the build (tsconfig.build.json). Every time is an explicit `now`, so nothing sleeps,
- * except the lock-expiry case, which polls real time because locks use the wall clock.
+ * The SessionRepository contract: one behavioural suite that every repository (memory, Redis,
+ * Redis Cluster, and yours) must pass. Shipped as `nestjs-jwt-session/testing`. Every time is an
+ * explicit `now`, so nothing sleeps, except the lock-expiry case, which polls real time because
+ * locks use the wall clock.
  */
-import { createSecretKey, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NewSession, RotateRequest, RotateResult, SessionRepository } from '../interfaces/session-repository.interface.js';
-import type { ResolvedSessionOptions } from '../session-options.js';
-import { RefreshTokenService } from '../tokens/refresh-token.service.js';
-import { SessionKeys } from './session-keys.js';
+import { type ContractTestApi, globalTestApi } from './test-api.js';
 
+/**
+ * What the suite runs against, made fresh for every test by the `setup` you pass.
+ * @publicApi
+ */
 export interface ContractFixture {
   repo: SessionRepository;
   /** More repositories over other connections to the same data, so races cross connections. */
@@ -18,12 +20,12 @@ export interface ContractFixture {
   teardown(): Promise<void>;
 }
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const IDLE = 30 * MINUTE;
-const TOUCH = MINUTE;
-const GRACE = 10 * SECOND;
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
+export const HOUR = 60 * MINUTE;
+export const IDLE = 30 * MINUTE;
+export const TOUCH = MINUTE;
+export const GRACE = 10 * SECOND;
 const ABSOLUTE = 8 * HOUR;
 
 export const randomHash = (): string => randomBytes(16).toString('base64url');
@@ -80,7 +82,7 @@ export class ContractKit {
   }
 
   validate(s: NewSession, now: number, touchMs = TOUCH, repo = this.repo) {
-    return repo.validate(s.userId, s.id, now, IDLE, touchMs);
+    return repo.validate(s.userId, s.id, { now, idleTimeoutMs: IDLE, touchIntervalMs: touchMs });
   }
 
   async status(s: NewSession, now: number): Promise<string> {
@@ -132,7 +134,18 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000, s
   }
 }
 
-export function describeRepositoryContract(name: string, setup: () => Promise<ContractFixture>): void {
+/**
+ * Declares the contract suite for a `SessionRepository`: call it at the top level of a test file.
+ * `setup` makes a fresh fixture for each test. The runner's globals are used unless `api` is given.
+ * @example describeRepositoryContract('my store', async () => ({ repo: new MyRepository(), teardown: async () => {} }));
+ * @publicApi
+ */
+export function describeRepositoryContract(
+  name: string,
+  setup: () => Promise<ContractFixture>,
+  api: ContractTestApi = globalTestApi(),
+): void {
+  const { describe, it, beforeEach, afterEach, expect } = api;
   describe(`SessionRepository contract: ${name}`, () => {
     let fixture: ContractFixture;
     let repo: SessionRepository;
@@ -171,8 +184,8 @@ export function describeRepositoryContract(name: string, setup: () => Promise<Co
 
       it('answers missing for an unknown user or session id', async () => {
         const s = await kit.create();
-        expect(await repo.validate('nobody', s.id, base + 1, IDLE, TOUCH)).toEqual({ status: 'missing' });
-        expect(await repo.validate(s.userId, randomSid(), base + 1, IDLE, TOUCH)).toEqual({ status: 'missing' });
+        expect(await repo.validate('nobody', s.id, { now: base + 1, idleTimeoutMs: IDLE, touchIntervalMs: TOUCH })).toEqual({ status: 'missing' });
+        expect(await repo.validate(s.userId, randomSid(), { now: base + 1, idleTimeoutMs: IDLE, touchIntervalMs: TOUCH })).toEqual({ status: 'missing' });
         expect(await kit.rotate({ ...s, id: randomSid() }, base + 1, 0, s.refreshHash)).toEqual({ status: 'missing' });
         expect(await repo.revoke(s.userId, randomSid())).toBe(false);
         expect(await kit.status(s, base + 1)).toBe('ok');
@@ -608,212 +621,6 @@ export function describeRepositoryContract(name: string, setup: () => Promise<Co
         expect(await kit.status(s, base + MINUTE + 1)).toBe('missing');
         expect(await kit.listIds(s.userId, base + MINUTE + 1)).toEqual([]);
       });
-    });
-  });
-}
-
-/** Raw Redis commands the grey-box checks need; a node-redis client or cluster client fits. */
-export interface RawRedis {
-  hGetAll(key: string): Promise<Record<string, string>>;
-  pExpireTime(key: string): Promise<number>;
-  exists(key: string): Promise<number>;
-  zScore(key: string, member: string): Promise<number | null>;
-}
-
-export interface RedisFixture extends ContractFixture {
-  /** A repository on the same keys that decides with Redis TIME (production mode). */
-  serverClock(commandTimeout?: number): SessionRepository;
-  raw: RawRedis;
-  keys: SessionKeys;
-}
-
-/** A real refresh-token service, so the grey-box check stores the hash of a real token. */
-function refreshTokens(): RefreshTokenService {
-  return new RefreshTokenService({
-    refreshKey: createSecretKey(randomBytes(32)),
-    clockTolerance: 0,
-  } as unknown as ResolvedSessionOptions);
-}
-
-/** Grey-box checks of the Redis data model, shared by the single-node and cluster specs. */
-export function describeRedisInternals(name: string, setup: () => Promise<RedisFixture>): void {
-  describe(`Redis data model: ${name}`, () => {
-    let fixture: RedisFixture;
-    let kit: ContractKit;
-    let base: number;
-
-    beforeEach(async () => {
-      fixture = await setup();
-      base = Date.now();
-      kit = new ContractKit(fixture.repo, base);
-    });
-    afterEach(() => fixture.teardown());
-
-    it('S-21: stores only the hash of the refresh token, never the token', async () => {
-      const tokens = refreshTokens();
-      const sid = randomSid();
-      const iat = Math.floor(base / 1000);
-      // A long, distinctive user id makes the token long and easy to spot anywhere.
-      const userId = `grey-box-${randomBytes(24).toString('hex')}`;
-      const token0 = tokens.sign(userId, sid, 0, iat, iat + 3600);
-      const s = await kit.create({ userId, id: sid, refreshHash: tokens.hash(token0), refreshIssuedAt: iat, roles: ['user'] });
-      const key = fixture.keys.session(userId, sid);
-
-      const stored = await fixture.raw.hGetAll(key);
-      expect(Object.keys(stored).sort()).toEqual(['a', 'c', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
-      expect(stored.h).toBe(tokens.hash(token0));
-      const assertNoToken = (hash: Record<string, string>, token: string) => {
-        const [, payload, signature] = token.split('.');
-        for (const value of Object.values(hash)) {
-          expect(value).not.toContain(token);
-          expect(value).not.toContain(payload);
-          expect(value).not.toContain(signature);
-        }
-      };
-      assertNoToken(stored, token0);
-
-      const token1 = tokens.sign(userId, sid, 1, iat + 60, iat + 3600);
-      const rotated = await kit.rotate(s, base + MINUTE, 0, tokens.hash(token0), { nextHash: tokens.hash(token1), nextIssuedAt: iat + 60 });
-      expect(rotated).toMatchObject({ status: 'rotated', generation: 1 });
-      const after = await fixture.raw.hGetAll(key);
-      expect(after).toMatchObject({ g: '1', h: tokens.hash(token1), p1: `${tokens.hash(token0)}:${base + MINUTE}` });
-      assertNoToken(after, token0);
-      assertNoToken(after, token1);
-    });
-
-    it('drops the previous refresh digests at the first touch a minute past the grace window, and the chain goes on', async () => {
-      const s = await kit.create();
-      const key = fixture.keys.session(s.userId, s.id);
-      const h1 = randomHash();
-      const at = base + MINUTE;
-      expect(await kit.rotate(s, at, 0, s.refreshHash, { nextHash: h1 })).toMatchObject({ status: 'rotated' });
-      expect(await fixture.raw.hGetAll(key)).toMatchObject({ p1: `${s.refreshHash}:${at}` });
-
-      const edge = at + GRACE + MINUTE;
-      expect((await fixture.repo.validate(s.userId, s.id, edge, IDLE, 0, GRACE)).status).toBe('ok');
-      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // not yet past
-      expect((await fixture.repo.validate(s.userId, s.id, edge + 1, IDLE, 0)).status).toBe('ok');
-      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // no grace given: kept
-      expect((await fixture.repo.validate(s.userId, s.id, edge + 1, IDLE, TOUCH, GRACE)).status).toBe('ok');
-      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // no touch due: untouched
-
-      expect((await fixture.repo.validate(s.userId, s.id, edge + 1, IDLE, 0, GRACE)).status).toBe('ok');
-      const pruned = await fixture.raw.hGetAll(key);
-      expect(Object.keys(pruned).sort()).toEqual(['a', 'c', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
-      expect(pruned).toMatchObject({ g: '1', h: h1 });
-
-      expect(await kit.rotate(s, edge + 2, 1, h1)).toMatchObject({ status: 'rotated', generation: 2 });
-      expect(await kit.rotate(s, edge + 3, 0, s.refreshHash)).toEqual({ status: 'reused' });
-    });
-
-    it('keeps at most 3 previous digests, each value within 64 bytes (compact listpack), and drops them past the window', async () => {
-      const s = await kit.create();
-      const key = fixture.keys.session(s.userId, s.id);
-      let hash = s.refreshHash;
-      for (let gen = 0; gen < 5; gen++) {
-        const next = randomHash();
-        expect(await kit.rotate(s, base + 1000 * (gen + 1), gen, hash, { nextHash: next })).toMatchObject({ status: 'rotated' });
-        hash = next;
-      }
-      const stored = await fixture.raw.hGetAll(key);
-      expect(Object.keys(stored).filter((f) => f.startsWith('p')).sort()).toEqual(['p1', 'p2', 'p3']);
-      for (const value of Object.values(stored)) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);
-      expect((await fixture.repo.validate(s.userId, s.id, base + 5000 + GRACE + MINUTE + 1, IDLE, 0, GRACE)).status).toBe('ok');
-      expect(Object.keys(await fixture.raw.hGetAll(key)).sort()).toEqual(['a', 'c', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
-    });
-
-    it('with the store clock, a caller clock 100 s off either way decides nothing: validate, list, cleanup, rotate, revokeAll', async () => {
-      const server = fixture.serverClock();
-      const IDLE_60 = 60 * SECOND;
-      const real = Date.now();
-      const slow = real - 100 * SECOND;
-      const fast = real + 100 * SECOND;
-      const userId = `skew-${randomBytes(4).toString('hex')}`;
-      const made = { ...kit.session({ userId, now: slow, absoluteExpiresAt: slow + HOUR }), idleTimeoutMs: IDLE_60 };
-      await server.create(made);
-      const key = fixture.keys.session(userId, made.id);
-      // Placed at the store's time: idle deadline one idle timeout from now, lifetime an hour.
-      const ttlEnd = await fixture.raw.pExpireTime(key);
-      expect(ttlEnd).toBeGreaterThanOrEqual(real + IDLE_60);
-      expect(ttlEnd).toBeLessThan(Date.now() + IDLE_60 + SECOND);
-      expect((await server.validate(userId, made.id, fast, IDLE_60, 0)).status).toBe('ok');
-      expect((await server.list(userId, fast, IDLE_60)).map((r) => r.id)).toEqual([made.id]);
-      expect((await server.cleanup(fast, 50, IDLE_60)).removed).toBe(0);
-      expect(await fixture.raw.zScore(fixture.keys.index(userId), made.id)).not.toBeNull();
-      const rotated = await server.rotate(userId, made.id, {
-        now: fast, idleTimeoutMs: IDLE_60, graceMs: GRACE, presentedGeneration: 0, presentedHash: made.refreshHash,
-        nextHash: randomHash(), nextIssuedAt: Math.floor(fast / 1000),
-      });
-      expect(rotated).toMatchObject({ status: 'rotated', generation: 1 });
-      // Its replay 100 s later by the fast clock, but not by the store's: inside the window.
-      const replay = await server.rotate(userId, made.id, {
-        now: fast + 100 * SECOND, idleTimeoutMs: IDLE_60, graceMs: GRACE, presentedGeneration: 0, presentedHash: made.refreshHash,
-        nextHash: randomHash(), nextIssuedAt: 0,
-      });
-      expect(replay).toMatchObject({ status: 'raced', generation: 1 });
-      expect(await server.revokeAll(userId)).toBe(1);
-      expect(await fixture.raw.exists(key)).toBe(0);
-    });
-
-    it('sets the session key TTL to the nearer deadline and never extends it past the absolute one', async () => {
-      const s = await kit.create();
-      const key = fixture.keys.session(s.userId, s.id);
-      const index = fixture.keys.index(s.userId);
-      expect(await fixture.raw.pExpireTime(key)).toBe(base + IDLE);
-      expect(await fixture.raw.zScore(index, s.id)).toBe(base + IDLE);
-      expect(await fixture.raw.pExpireTime(index)).toBeGreaterThanOrEqual(base + IDLE);
-
-      expect(await kit.status(s, base + 5 * MINUTE)).toBe('ok');
-      expect(await fixture.raw.pExpireTime(key)).toBe(base + 5 * MINUTE + IDLE);
-      expect(await fixture.raw.zScore(index, s.id)).toBe(base + 5 * MINUTE + IDLE);
-
-      const near = await kit.create({ absoluteExpiresAt: base + 10 * MINUTE });
-      const nearKey = fixture.keys.session(near.userId, near.id);
-      expect(await fixture.raw.pExpireTime(nearKey)).toBe(base + 10 * MINUTE);
-      expect(await kit.status(near, base + 5 * MINUTE)).toBe('ok');
-      expect(await kit.rotate(near, base + 7 * MINUTE, 0, near.refreshHash)).toMatchObject({ status: 'rotated' });
-      expect(await fixture.raw.pExpireTime(nearKey)).toBe(base + 10 * MINUTE);
-      expect(await fixture.raw.zScore(index, near.id)).toBe(base + 10 * MINUTE);
-      // The index outlives its longest-lived member.
-      expect(await fixture.raw.pExpireTime(index)).toBeGreaterThanOrEqual(base + 5 * MINUTE + IDLE);
-    });
-
-    it('revoke, revokeAll, expiry and reuse leave no keys or index entries behind', async () => {
-      const a = await kit.create();
-      const b = await kit.create();
-      const c = await kit.create();
-      const d = await kit.create();
-      const gone = async (s: NewSession) => {
-        expect(await fixture.raw.exists(fixture.keys.session(s.userId, s.id))).toBe(0);
-        expect(await fixture.raw.zScore(fixture.keys.index(s.userId), s.id)).toBeNull();
-      };
-      await fixture.repo.revoke(a.userId, a.id);
-      await gone(a);
-      expect(await kit.status(b, base + IDLE)).toBe('expired');
-      await gone(b);
-      await kit.rotate(c, base + 1000, 0, c.refreshHash);
-      expect(await kit.rotate(c, base + 1000 + GRACE + 1, 0, c.refreshHash)).toEqual({ status: 'reused' });
-      await gone(c);
-      expect(await fixture.raw.exists(fixture.keys.session(d.userId, d.id))).toBe(1);
-      expect(await fixture.repo.revokeAll(d.userId)).toBe(1);
-      await gone(d);
-      expect(await fixture.raw.exists(fixture.keys.index(d.userId))).toBe(0);
-    });
-
-    it('a touch racing a revoke never resurrects the session key or its index entry', async () => {
-      const repos = [fixture.repo, ...(fixture.peers ?? [])];
-      for (let round = 0; round < 5; round++) {
-        const s = await kit.create();
-        const ops: Promise<unknown>[] = [];
-        for (let k = 0; k < 40; k++) {
-          const r = repos[k % repos.length];
-          ops.push(k === 20 ? r.revoke(s.userId, s.id) : kit.validate(s, base + k + 1, 0, r));
-          if (k % 10 === 5) ops.push(kit.rotate(s, base + k + 1, 0, s.refreshHash, {}, r));
-        }
-        await Promise.all(ops);
-        expect(await fixture.raw.exists(fixture.keys.session(s.userId, s.id))).toBe(0);
-        expect(await fixture.raw.zScore(fixture.keys.index(s.userId), s.id)).toBeNull();
-      }
     });
   });
 }

@@ -1,11 +1,11 @@
-import { SessionKeys } from './session-keys.js';
+import { RedisKeys } from './redis-keys.js';
 
-describe('SessionKeys', () => {
-  const keys = new SessionKeys('sess:');
+describe('RedisKeys', () => {
+  const keys = new RedisKeys('sess:');
 
   it('%-encodes characters that would break the hash tag or a SCAN pattern', () => {
-    expect(SessionKeys.encodeUser('a{b}c%d*e?f[g]h\\i j')).toBe('a%7bb%7dc%25d%2ae%3ff%5bg%5dh%5ci%20j');
-    expect(SessionKeys.encodeUser('user-1@example.com')).toBe('user-1@example.com');
+    expect(RedisKeys.encodeUser('a{b}c%d*e?f[g]h\\i j')).toBe('a%7bb%7dc%25d%2ae%3ff%5bg%5dh%5ci%20j');
+    expect(RedisKeys.encodeUser('user-1@example.com')).toBe('user-1@example.com');
   });
 
   it('builds the session hash and index keys under one hash tag', () => {
@@ -15,6 +15,6 @@ describe('SessionKeys', () => {
   });
 
   it('escapes glob characters of the prefix in the index pattern', () => {
-    expect(new SessionKeys('a*b:').indexPattern()).toBe('a\\*b:{*}:x');
+    expect(new RedisKeys('a*b:').indexPattern()).toBe('a\\*b:{*}:x');
   });
 });
