@@ -1,4 +1,5 @@
 import type { SessionAuditEvent, SessionAuditEventType } from '../interfaces/session-event.interface.js';
+import type { AuditLogFields } from './audit-log-record.js';
 
 /** How many audit lines may be written; subscribers are never limited, only log lines. */
 export interface AuditLogLimits {
@@ -51,8 +52,8 @@ export class AuditLogBudget {
 
   constructor(
     private readonly limits: AuditLogLimits,
-    /** Writes one summary line (already JSON). */
-    private readonly writeSummary: (line: string) => void,
+    /** Writes one summary line (`type: 'audit_suppressed'`). */
+    private readonly writeSummary: (summary: AuditLogFields) => void,
     /** Time written in summary lines (the module's clock, like the events). */
     private readonly time: () => number,
     /** Real time for the windows, so a frozen test clock cannot stop them. */
@@ -119,7 +120,7 @@ export class AuditLogBudget {
         if (t.dropped === 0) continue;
         time ??= new Date(this.time()).toISOString();
         const source = t.source ?? { overflow: true };
-        this.writeSummary(JSON.stringify({ type: 'audit_suppressed', event: t.event, count: t.dropped, ...source, time }));
+        this.writeSummary({ type: 'audit_suppressed', event: t.event, count: t.dropped, ...source, time });
       }
     }
     this.tallies.clear();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
 import { jest } from '@jest/globals';
-import { Logger, type LoggerService } from '@nestjs/common';
+import { ConsoleLogger, Logger, type LoggerService } from '@nestjs/common';
 import type { SessionAuditEvent } from '../interfaces/session-event.interface.js';
 import type { SessionModuleOptions } from '../interfaces/session-module-options.interface.js';
 import { resolveSessionOptions } from '../session-options.js';
@@ -39,7 +40,27 @@ afterEach(() => {
 function events(options: SessionModuleOptions = {}): SessionEvents {
   return new SessionEvents(resolveSessionOptions({ secret: SECRET, clock: () => NOW, ...options }));
 }
-const messages = (): string[] => lines.map((l) => String(l.message));
+/** Each message is an object (not a JSON string), which Nest's text logger prints with `inspect`. */
+const messages = (): string[] =>
+  lines.map((l) => {
+    expect(typeof l.message).toBe('object');
+    return inspect(l.message);
+  });
+
+/** Writes to stdout while `run` goes, split into lines (what a console logger printed). */
+function stdoutOf(run: () => void): string[] {
+  const written: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+    written.push(String(chunk));
+    return true;
+  });
+  try {
+    run();
+  } finally {
+    spy.mockRestore();
+  }
+  return written.join('').split('\n').filter((l) => l !== '');
+}
 
 describe('SessionEvents', () => {
   describe('log lines (S-50, S-51)', () => {
@@ -84,6 +105,68 @@ describe('SessionEvents', () => {
     it('never puts a token in the log, even when a caller passes one as a field', () => {
       events().emit('authn_token_invalid', { reason: 'signature_or_claims', userId: 'u-alice', sessionId: TOKEN });
       expect(messages().join('\n')).not.toContain(TOKEN);
+    });
+  });
+
+  describe("through Nest's ConsoleLogger (issue 11 item 7)", () => {
+    const emitSome = (ev: SessionEvents) => {
+      ev.emit('authn_login_success', { userId: 'u-alice', sessionId: SID, ip: '203.0.113.7' });
+      ev.emit('authn_login_fail', { userId: 'bob\n{"type":"forged"}', ip: '203.0.113.7' });
+      // 21 from one address: the 21st is dropped and summarised at shutdown.
+      for (let i = 0; i < 21; i += 1) ev.emit('csrf_fail', { ip: '198.51.100.1', reason: 'origin' });
+      ev.onApplicationShutdown();
+    };
+
+    it('JSON mode: each audit line is one JSON object with the event as an object under `message`', () => {
+      Logger.overrideLogger(new ConsoleLogger({ json: true }));
+      const ev = events();
+      const out = stdoutOf(() => emitSome(ev));
+      expect(out).toHaveLength(1 + 1 + 20 + 1);
+      const records = out.map((line) => JSON.parse(line) as Record<string, unknown>);
+      for (const r of records) {
+        expect(r).toMatchObject({ context: 'SessionAudit', level: expect.stringMatching(/^(log|warn)$/) });
+        expect(typeof r.message).toBe('object');
+      }
+      const logged = records.map((r) => r.message as Record<string, unknown>);
+      expect(logged[0]).toEqual({
+        type: 'authn_login_success',
+        time: new Date(NOW).toISOString(),
+        userId: 'u-alice',
+        sessionHash: ev.sessionHash(SID),
+        ip: '203.0.113.7',
+      });
+      expect(records[0]!.level).toBe('log');
+      expect(logged[1]).toMatchObject({ type: 'authn_login_fail', userId: 'bob\\u000a{"type":"forged"}' });
+      expect(records[1]!.level).toBe('warn');
+      expect(logged.at(-1)).toEqual({
+        type: 'audit_suppressed',
+        event: 'csrf_fail',
+        count: 1,
+        ip: '198.51.100.1',
+        time: new Date(NOW).toISOString(),
+      });
+    });
+
+    it('text mode: each audit line stays one readable line ending in the event as JSON', () => {
+      Logger.overrideLogger(new ConsoleLogger({ colors: false }));
+      const ev = events();
+      const out = stdoutOf(() => emitSome(ev));
+      expect(out).toHaveLength(23);
+      for (const line of out) expect(line).toMatch(/^\[Nest\] \d+ +- .+ (LOG|WARN) \[SessionAudit\] \{"type":".*\}$/);
+      const first = JSON.parse(out[0]!.slice(out[0]!.indexOf('{'))) as Record<string, unknown>;
+      expect(first).toEqual({
+        type: 'authn_login_success',
+        time: new Date(NOW).toISOString(),
+        userId: 'u-alice',
+        sessionHash: ev.sessionHash(SID),
+        ip: '203.0.113.7',
+      });
+    });
+
+    it('loggers that build a string from the message still get the JSON line', () => {
+      const ev = events();
+      ev.emit('session_created', { userId: 'u-alice', sessionId: SID });
+      expect(String(lines[0]!.message)).toBe(JSON.stringify({ type: 'session_created', time: new Date(NOW).toISOString(), userId: 'u-alice', sessionHash: ev.sessionHash(SID) }));
     });
   });
 
