@@ -91,7 +91,8 @@ export class AuditLogBudget {
     if (tally) return tally;
     if (this.tallies.size >= this.limits.maxSources) {
       tally = this.overflow.get(event.type);
-      if (!tally) this.overflow.set(event.type, (tally = { event: event.type, source: undefined, lines: 0, dropped: 0 }));
+      if (!tally)
+        this.overflow.set(event.type, (tally = { event: event.type, source: undefined, lines: 0, dropped: 0 }));
       return tally;
     }
     tally = { event: event.type, source, lines: 0, dropped: 0 };
@@ -100,10 +101,13 @@ export class AuditLogBudget {
   }
 
   private armTimer(now: number): ReturnType<typeof setTimeout> {
-    const timer = setTimeout(() => {
-      this.timer = undefined;
-      this.roll(this.now());
-    }, Math.max(0, this.windowEnd - now));
+    const timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.roll(this.now());
+      },
+      Math.max(0, this.windowEnd - now),
+    );
     // Never keeps a process alive on its own.
     timer.unref?.();
     return timer;

@@ -28,8 +28,9 @@ function isWarning(event: SessionAuditEvent): boolean {
 
 /**
  * Audit events: delivered to subscribers and the `onEvent` option, and logged through Nest's
- * Logger as an object (one JSON object in JSON loggers, one line of JSON in the text logger). Never carries a token or a raw session id. Log lines (not deliveries)
- * are budgeted per event type and source; see `AuditLogBudget`.
+ * Logger as an object (`AuditLogRecord`: one JSON object in JSON loggers, one line of JSON in the
+ * text logger). Never carries a token or a raw session id. Log lines (not deliveries) are budgeted
+ * per event type and source; see `AuditLogBudget`.
  * @publicApi
  */
 @Injectable()

@@ -37,7 +37,8 @@ export class JsonLogCapture {
   records(): JsonLogRecord[] {
     return this.lines.map((line) => {
       const record = JSON.parse(line) as unknown;
-      if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new Error(`not a JSON object: ${line}`);
+      if (typeof record !== 'object' || record === null || Array.isArray(record))
+        throw new Error(`not a JSON object: ${line}`);
       return record as JsonLogRecord;
     });
   }
