@@ -27,7 +27,7 @@ const READER_DECLARATIONS: Record<string, string> = {
 };
 
 /** The first ```ts block under "## Usage", up to the next "## " heading. */
-export function usageExample(readme: string): string {
+function usageExample(readme: string): string {
   const start = readme.search(/^## Usage\s*$/m);
   if (start < 0) throw new Error('README.md has no "## Usage" section');
   const rest = readme.slice(start + '## Usage'.length);
