@@ -28,7 +28,7 @@ const LOOPBACK = /^(::ffff:)?127\.0\.0\.1$/;
 const EVIL_EMAIL = 'mallory@example.com\n{"type":"authn_login_success","userId":"u-admin"}\u2028\u2029\r';
 
 function jwtPayload(token: string): { sid: string } {
-  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 }
 
 /** The stores the run repeats on; each returns module options and how to release what it started. */
@@ -180,14 +180,14 @@ describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
       expect(types).toContain(type);
     }
     const at = (type: string, sid: string) => ofType(type).find((e) => e.sessionHash === events.sessionHash(sid));
-    expect(at('authn_login_success', sids.first!)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
-    expect(at('session_created', sids.first!)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
-    expect(at('session_renewed', sids.first!)).toMatchObject({ userId: 'u-alice', reason: 'rotated' });
-    expect(at('authn_token_reuse', sids.first!)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
-    expect(at('authz_fail', sids.plain!)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
-    expect(at('csrf_fail', sids.browser!)).toMatchObject({ userId: 'u-alice', reason: 'token' });
+    expect(at('authn_login_success', sids.first)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
+    expect(at('session_created', sids.first)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
+    expect(at('session_renewed', sids.first)).toMatchObject({ userId: 'u-alice', reason: 'rotated' });
+    expect(at('authn_token_reuse', sids.first)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
+    expect(at('authz_fail', sids.plain)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
+    expect(at('csrf_fail', sids.browser)).toMatchObject({ userId: 'u-alice', reason: 'token' });
     expect(ofType('csrf_fail').some((e) => e.reason === 'origin')).toBe(true);
-    expect(at('session_expired', sids.admin!)).toMatchObject({ userId: 'u-admin', ip: expect.stringMatching(LOOPBACK) });
+    expect(at('session_expired', sids.admin)).toMatchObject({ userId: 'u-admin', ip: expect.stringMatching(LOOPBACK) });
     for (const e of parsed()) if (e.sessionHash !== undefined) expect(e.sessionHash).toMatch(/^[A-Za-z0-9_-]{12}$/);
   });
 
@@ -195,18 +195,18 @@ describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
     const events = sample.app.get(SessionEvents);
     const revoked = ofType('session_revoked');
     const reasonOf = (sid: string) => revoked.find((e) => e.sessionHash === events.sessionHash(sid))?.reason;
-    expect(reasonOf(sids.first!)).toBe('theft');
-    expect(reasonOf(sids.plain!)).toBe('revoked_by_user');
-    expect(reasonOf(sids.leaving!)).toBe('logout');
-    expect(reasonOf(sids.again!)).toBe('relogin');
+    expect(reasonOf(sids.first)).toBe('theft');
+    expect(reasonOf(sids.plain)).toBe('revoked_by_user');
+    expect(reasonOf(sids.leaving)).toBe('logout');
+    expect(reasonOf(sids.again)).toBe('relogin');
     expect(revoked.find((e) => e.reason === 'logout_all')).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
   });
 
   it('neutralises newlines and line separators from user input', () => {
     const fails = ofType('authn_login_fail');
     expect(fails).toHaveLength(1);
-    expect(fails[0]!.userId).toBe(sanitizeForLog(EVIL_EMAIL));
-    expect(fails[0]!.userId).not.toMatch(/[\r\n\u2028\u2029]/);
+    expect(fails[0].userId).toBe(sanitizeForLog(EVIL_EMAIL));
+    expect(fails[0].userId).not.toMatch(/[\r\n\u2028\u2029]/);
     // the forged event inside the email never became an event of its own
     expect(ofType('authn_login_success').every((e) => e.userId === 'u-alice' || e.userId === 'u-admin')).toBe(true);
     for (const line of logs.lines) expect(line).not.toMatch(/[\r\n\u2028\u2029]/);

@@ -233,8 +233,8 @@ describe.each(stores)('audit log budget ($name store)', ({ setup }) => {
     const theft = audit.filter((a) => a.type === 'session_revoked' && a.reason === 'theft');
     expect(reuse).toHaveLength(1);
     expect(theft).toHaveLength(1);
-    expect(WARN_OR_HIGHER).toContain(reuse[0]!.level);
-    expect(WARN_OR_HIGHER).toContain(theft[0]!.level);
+    expect(WARN_OR_HIGHER).toContain(reuse[0].level);
+    expect(WARN_OR_HIGHER).toContain(theft[0].level);
   });
 
   it('escapes bidi, zero-width and other format characters of a submitted email', async () => {
