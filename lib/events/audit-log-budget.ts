@@ -1,4 +1,5 @@
 import type { SessionAuditEvent, SessionAuditEventType } from '../interfaces/session-event.interface.js';
+import type { AuditLogFields } from './audit-log-record.js';
 
 /** How many audit lines may be written; subscribers are never limited, only log lines. */
 export interface AuditLogLimits {
@@ -51,8 +52,8 @@ export class AuditLogBudget {
 
   constructor(
     private readonly limits: AuditLogLimits,
-    /** Writes one summary line (already JSON). */
-    private readonly writeSummary: (line: string) => void,
+    /** Writes one summary line (`type: 'audit_suppressed'`). */
+    private readonly writeSummary: (summary: AuditLogFields) => void,
     /** Time written in summary lines (the module's clock, like the events). */
     private readonly time: () => number,
     /** Real time for the windows, so a frozen test clock cannot stop them. */
@@ -90,7 +91,8 @@ export class AuditLogBudget {
     if (tally) return tally;
     if (this.tallies.size >= this.limits.maxSources) {
       tally = this.overflow.get(event.type);
-      if (!tally) this.overflow.set(event.type, (tally = { event: event.type, source: undefined, lines: 0, dropped: 0 }));
+      if (!tally)
+        this.overflow.set(event.type, (tally = { event: event.type, source: undefined, lines: 0, dropped: 0 }));
       return tally;
     }
     tally = { event: event.type, source, lines: 0, dropped: 0 };
@@ -99,10 +101,13 @@ export class AuditLogBudget {
   }
 
   private armTimer(now: number): ReturnType<typeof setTimeout> {
-    const timer = setTimeout(() => {
-      this.timer = undefined;
-      this.roll(this.now());
-    }, Math.max(0, this.windowEnd - now));
+    const timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.roll(this.now());
+      },
+      Math.max(0, this.windowEnd - now),
+    );
     // Never keeps a process alive on its own.
     timer.unref?.();
     return timer;
@@ -119,7 +124,7 @@ export class AuditLogBudget {
         if (t.dropped === 0) continue;
         time ??= new Date(this.time()).toISOString();
         const source = t.source ?? { overflow: true };
-        this.writeSummary(JSON.stringify({ type: 'audit_suppressed', event: t.event, count: t.dropped, ...source, time }));
+        this.writeSummary({ type: 'audit_suppressed', event: t.event, count: t.dropped, ...source, time });
       }
     }
     this.tallies.clear();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
 import { jest } from '@jest/globals';
-import { Logger, type LoggerService } from '@nestjs/common';
+import { ConsoleLogger, Logger, type LoggerService } from '@nestjs/common';
 import type { SessionAuditEvent } from '../interfaces/session-event.interface.js';
 import type { SessionModuleOptions } from '../interfaces/session-module-options.interface.js';
 import { resolveSessionOptions } from '../session-options.js';
@@ -39,7 +40,30 @@ afterEach(() => {
 function events(options: SessionModuleOptions = {}): SessionEvents {
   return new SessionEvents(resolveSessionOptions({ secret: SECRET, ...options }, 'auth', { now: () => NOW, store: 'server' }));
 }
-const messages = (): string[] => lines.map((l) => String(l.message));
+/** Each message is an object (not a JSON string), which Nest's text logger prints with `inspect`. */
+const messages = (): string[] =>
+  lines.map((l) => {
+    expect(typeof l.message).toBe('object');
+    return inspect(l.message);
+  });
+
+/** Writes to stdout while `run` goes, split into lines (what a console logger printed). */
+function stdoutOf(run: () => void): string[] {
+  const written: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+    written.push(String(chunk));
+    return true;
+  });
+  try {
+    run();
+  } finally {
+    spy.mockRestore();
+  }
+  return written
+    .join('')
+    .split('\n')
+    .filter((l) => l !== '');
+}
 
 describe('SessionEvents', () => {
   describe('log lines (S-50, S-51)', () => {
@@ -77,13 +101,85 @@ describe('SessionEvents', () => {
       const otherDeployment = events({ secret: createHash('sha256').update('another deployment').digest('base64url') });
       expect(otherDeployment.sessionHash(SID)).not.toBe(ev.sessionHash(SID));
       // Not a plain (unkeyed) hash that anyone holding the id could recompute.
-      const plain = [createHash('sha256').update(SID).digest('base64url'), createHash('sha256').update(SID).digest('hex')];
+      const plain = [
+        createHash('sha256').update(SID).digest('base64url'),
+        createHash('sha256').update(SID).digest('hex'),
+      ];
       for (const p of plain) expect(p.startsWith(ev.sessionHash(SID))).toBe(false);
     });
 
     it('never puts a token in the log, even when a caller passes one as a field', () => {
       events().emit('authn_token_invalid', { reason: 'signature_or_claims', userId: 'u-alice', sessionId: TOKEN });
       expect(messages().join('\n')).not.toContain(TOKEN);
+    });
+  });
+
+  describe("through Nest's ConsoleLogger (issue 11 item 7)", () => {
+    const emitSome = (ev: SessionEvents) => {
+      ev.emit('authn_login_success', { userId: 'u-alice', sessionId: SID, ip: '203.0.113.7' });
+      ev.emit('authn_login_fail', { userId: 'bob\n{"type":"forged"}', ip: '203.0.113.7' });
+      // 21 from one address: the 21st is dropped and summarised at shutdown.
+      for (let i = 0; i < 21; i += 1) ev.emit('csrf_fail', { ip: '198.51.100.1', reason: 'origin' });
+      ev.onApplicationShutdown();
+    };
+
+    it('JSON mode: each audit line is one JSON object with the event as an object under `message`', () => {
+      Logger.overrideLogger(new ConsoleLogger({ json: true }));
+      const ev = events();
+      const out = stdoutOf(() => emitSome(ev));
+      expect(out).toHaveLength(1 + 1 + 20 + 1);
+      const records = out.map((line) => JSON.parse(line) as Record<string, unknown>);
+      for (const r of records) {
+        expect(r).toMatchObject({ context: 'SessionAudit', level: expect.stringMatching(/^(log|warn)$/) });
+        expect(typeof r.message).toBe('object');
+      }
+      const logged = records.map((r) => r.message as Record<string, unknown>);
+      expect(logged[0]).toEqual({
+        type: 'authn_login_success',
+        time: new Date(NOW).toISOString(),
+        userId: 'u-alice',
+        sessionHash: ev.sessionHash(SID),
+        ip: '203.0.113.7',
+      });
+      expect(records[0].level).toBe('log');
+      expect(logged[1]).toMatchObject({ type: 'authn_login_fail', userId: 'bob\\u000a{"type":"forged"}' });
+      expect(records[1].level).toBe('warn');
+      expect(logged.at(-1)).toEqual({
+        type: 'audit_suppressed',
+        event: 'csrf_fail',
+        count: 1,
+        ip: '198.51.100.1',
+        time: new Date(NOW).toISOString(),
+      });
+    });
+
+    it('text mode: each audit line stays one readable line ending in the event as JSON', () => {
+      Logger.overrideLogger(new ConsoleLogger({ colors: false }));
+      const ev = events();
+      const out = stdoutOf(() => emitSome(ev));
+      expect(out).toHaveLength(23);
+      for (const line of out) expect(line).toMatch(/^\[Nest\] \d+ +- .+ (LOG|WARN) \[SessionAudit\] \{"type":".*\}$/);
+      const first = JSON.parse(out[0].slice(out[0].indexOf('{'))) as Record<string, unknown>;
+      expect(first).toEqual({
+        type: 'authn_login_success',
+        time: new Date(NOW).toISOString(),
+        userId: 'u-alice',
+        sessionHash: ev.sessionHash(SID),
+        ip: '203.0.113.7',
+      });
+    });
+
+    it('loggers that build a string from the message still get the JSON line', () => {
+      const ev = events();
+      ev.emit('session_created', { userId: 'u-alice', sessionId: SID });
+      expect(String(lines[0].message)).toBe(
+        JSON.stringify({
+          type: 'session_created',
+          time: new Date(NOW).toISOString(),
+          userId: 'u-alice',
+          sessionHash: ev.sessionHash(SID),
+        }),
+      );
     });
   });
 
@@ -106,14 +202,14 @@ describe('SessionEvents', () => {
       ev.emit('authn_login_fail', { userId: value, ip: value, reason: value });
       expect(lines).toHaveLength(1);
       const [line] = messages() as [string];
-      expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+      expect(line).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
       // No JSON escape of a raw character (an odd run of backslashes before n, r, t, u…): the
       // control characters were escaped as text before the line was built.
       expect(line).not.toMatch(/(^|[^\\])(\\\\)*\\[bfnrtu]/);
       const parsed = JSON.parse(line) as Record<string, string>;
       expect(parsed.type).toBe('authn_login_fail');
       for (const field of ['userId', 'ip', 'reason']) {
-        expect(parsed[field]).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+        expect(parsed[field]).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
         // The first hostile character follows "bob" and reads as its escape.
         expect(parsed[field]).toMatch(/^bob\\u[0-9a-f]{4}/);
       }
@@ -122,11 +218,15 @@ describe('SessionEvents', () => {
     });
 
     it('bounds the length of user fields', () => {
-      events().emit('authn_login_fail', { userId: 'u'.repeat(10_000), ip: '1'.repeat(10_000), reason: 'r'.repeat(10_000) });
-      const parsed = JSON.parse(messages()[0]!) as Record<string, string>;
-      expect(parsed.userId!.length).toBeLessThanOrEqual(200);
-      expect(parsed.ip!.length).toBeLessThanOrEqual(64);
-      expect(parsed.reason!.length).toBeLessThanOrEqual(64);
+      events().emit('authn_login_fail', {
+        userId: 'u'.repeat(10_000),
+        ip: '1'.repeat(10_000),
+        reason: 'r'.repeat(10_000),
+      });
+      const parsed = JSON.parse(messages()[0]) as Record<string, string>;
+      expect(parsed.userId.length).toBeLessThanOrEqual(200);
+      expect(parsed.ip.length).toBeLessThanOrEqual(64);
+      expect(parsed.reason.length).toBeLessThanOrEqual(64);
     });
 
     it('sanitizeForLog escapes every C0/C1 control and line separator, and keeps ordinary text', () => {
@@ -139,10 +239,12 @@ describe('SessionEvents', () => {
       all += '\u2028\u2029';
       controls.push(0x2028, 0x2029);
       const out = sanitizeForLog(all, 10_000);
-      expect(out).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+      expect(out).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
       for (const c of controls) expect(out).toContain(`\\u${c.toString(16).padStart(4, '0')}`);
       // Printable ASCII is kept, except the backslash, which is doubled so escapes stay unambiguous.
-      expect(out).toContain(' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\\\]^_`abcdefghijklmnopqrstuvwxyz{|}~');
+      expect(out).toContain(
+        ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\\\]^_`abcdefghijklmnopqrstuvwxyz{|}~',
+      );
       expect(out).toHaveLength(all.length - controls.length + 6 * controls.length + 1);
       expect(sanitizeForLog('alice@example.com é 💥')).toBe('alice@example.com é 💥');
     });
@@ -216,7 +318,8 @@ describe('SessionEvents', () => {
         delivered += 1;
       });
       const started = Date.now();
-      for (let i = 0; i < 1000; i += 1) ev.emit('authn_token_invalid', { reason: 'signature_or_claims', ip: '198.51.100.1' });
+      for (let i = 0; i < 1000; i += 1)
+        ev.emit('authn_token_invalid', { reason: 'signature_or_claims', ip: '198.51.100.1' });
       const seconds = Math.ceil((Date.now() - started) / 1000) + 1;
       expect(delivered).toBe(1000);
       expect(lines.length).toBeGreaterThanOrEqual(1);
@@ -235,7 +338,9 @@ describe('SessionEvents', () => {
         expect(lines).toHaveLength(20);
         jest.setSystemTime(NOW + 1000);
         ev.emit('csrf_fail', { ip: '198.51.100.1' });
-        const summary = messages().map((m) => JSON.parse(m) as Record<string, unknown>).find((m) => m.type === 'audit_suppressed');
+        const summary = messages()
+          .map((m) => JSON.parse(m) as Record<string, unknown>)
+          .find((m) => m.type === 'audit_suppressed');
         expect(summary).toMatchObject({ event: 'csrf_fail', count: 30, ip: '198.51.100.1' });
         expect(lines).toHaveLength(22);
       } finally {
@@ -270,24 +375,34 @@ describe('SessionEvents', () => {
       ev.emit('authn_token_invalid', { ip: '198.51.100.2', reason: 'malformed' });
       const logged = parsedLines();
       expect(logged.filter((m) => m.type === 'authn_token_invalid' && m.ip === '203.0.113.9')).toHaveLength(20);
-      expect(logged.filter((m) => m.type === 'authn_login_fail')).toEqual([expect.objectContaining({ userId: 'bob@example.com', ip: '203.0.113.9' })]);
+      expect(logged.filter((m) => m.type === 'authn_login_fail')).toEqual([
+        expect.objectContaining({ userId: 'bob@example.com', ip: '203.0.113.9' }),
+      ]);
       expect(logged.filter((m) => m.type === 'csrf_fail')).toHaveLength(1);
       expect(logged.filter((m) => m.type === 'authn_token_invalid' && m.ip === '198.51.100.2')).toHaveLength(1);
     });
 
     it('charges a failed login to the address, not to the name typed (new names bring no new budget)', () => {
       ev = events();
-      for (let i = 0; i < 60; i += 1) ev.emit('authn_login_fail', { userId: `user${i}@example.com`, ip: '203.0.113.9' });
+      for (let i = 0; i < 60; i += 1)
+        ev.emit('authn_login_fail', { userId: `user${i}@example.com`, ip: '203.0.113.9' });
       expect(lines).toHaveLength(20);
       jest.advanceTimersByTime(1000);
       expect(summaries()).toEqual([
-        { type: 'audit_suppressed', event: 'authn_login_fail', count: 40, ip: '203.0.113.9', time: new Date(NOW).toISOString() },
+        {
+          type: 'audit_suppressed',
+          event: 'authn_login_fail',
+          count: 40,
+          ip: '203.0.113.9',
+          time: new Date(NOW).toISOString(),
+        },
       ]);
     });
 
     it('charges authenticated events to the user, whatever address they come from', () => {
       ev = events();
-      for (let i = 0; i < 500; i += 1) ev.emit('authz_fail', { userId: 'u-alice', sessionId: SID, ip: `10.0.${i >> 8}.${i & 255}` });
+      for (let i = 0; i < 500; i += 1)
+        ev.emit('authz_fail', { userId: 'u-alice', sessionId: SID, ip: `10.0.${i >> 8}.${i & 255}` });
       ev.emit('authz_fail', { userId: 'u-bob', sessionId: SID, ip: '10.0.0.1' });
       expect(lines).toHaveLength(21);
       expect(lines.every((l) => l.level === 'warn')).toBe(true);
@@ -320,8 +435,13 @@ describe('SessionEvents', () => {
     });
 
     it('bounds the tracked sources; the rest share one budget per type, summarised as overflow', () => {
-      ev = new SessionEvents(resolveSessionOptions({ secret: SECRET }, 'auth', { now: () => NOW, store: 'server' }), { perWindow: 20, windowMs: 1000, maxSources: 50 });
-      for (let i = 0; i < 1000; i += 1) ev.emit('authn_token_invalid', { ip: `10.1.${i >> 8}.${i & 255}`, reason: 'malformed' });
+      ev = new SessionEvents(resolveSessionOptions({ secret: SECRET }, 'auth', { now: () => NOW, store: 'server' }), {
+        perWindow: 20,
+        windowMs: 1000,
+        maxSources: 50,
+      });
+      for (let i = 0; i < 1000; i += 1)
+        ev.emit('authn_token_invalid', { ip: `10.1.${i >> 8}.${i & 255}`, reason: 'malformed' });
       for (let i = 0; i < 30; i += 1) ev.emit('csrf_fail', { ip: `10.2.0.${i}`, reason: 'origin' });
       // 50 tracked addresses with a line each, then 20 lines for all the others together.
       expect(parsedLines().filter((m) => m.type === 'authn_token_invalid')).toHaveLength(70);
@@ -336,18 +456,23 @@ describe('SessionEvents', () => {
     it('keeps at most the default cap of sources in memory however many addresses send', () => {
       ev = events();
       const internals = ev as unknown as { budget: { trackedSources: number } };
-      for (let i = 0; i < 5000; i += 1) ev.emit('authn_token_invalid', { ip: `10.3.${i >> 8}.${i & 255}`, reason: 'malformed' });
+      for (let i = 0; i < 5000; i += 1)
+        ev.emit('authn_token_invalid', { ip: `10.3.${i >> 8}.${i & 255}`, reason: 'malformed' });
       expect(internals.budget.trackedSources).toBe(1000);
       jest.advanceTimersByTime(1000);
       expect(internals.budget.trackedSources).toBe(0);
-      expect(summaries()).toEqual([expect.objectContaining({ event: 'authn_token_invalid', count: 5000 - 1000 - 20, overflow: true })]);
+      expect(summaries()).toEqual([
+        expect.objectContaining({ event: 'authn_token_invalid', count: 5000 - 1000 - 20, overflow: true }),
+      ]);
     });
 
     it('writes pending summaries at shutdown', () => {
       ev = events();
       for (let i = 0; i < 21; i += 1) ev.emit('authn_token_invalid', { ip: '203.0.113.9', reason: 'malformed' });
       ev.onApplicationShutdown();
-      expect(summaries()).toEqual([expect.objectContaining({ event: 'authn_token_invalid', count: 1, ip: '203.0.113.9' })]);
+      expect(summaries()).toEqual([
+        expect.objectContaining({ event: 'authn_token_invalid', count: 1, ip: '203.0.113.9' }),
+      ]);
     });
 
     it('delivers every event to subscribers, however many lines are dropped', () => {

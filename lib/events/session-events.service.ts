@@ -8,6 +8,7 @@ import type {
 import type { ResolvedSessionOptions } from '../session-options.js';
 import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
 import { AUDIT_LOG_LIMITS, AuditLogBudget, type AuditLogLimits, DEFAULT_AUDIT_LOG_LIMITS } from './audit-log-budget.js';
+import { AuditLogRecord } from './audit-log-record.js';
 import { sanitizeForLog } from './sanitize-for-log.js';
 
 export { sanitizeForLog };
@@ -26,9 +27,10 @@ function isWarning(event: SessionAuditEvent): boolean {
 }
 
 /**
- * Audit events: delivered to subscribers and the `onEvent` option, and logged as one JSON line
- * through Nest's Logger. Never carries a token or a raw session id. Log lines (not deliveries)
- * are budgeted per event type and source; see `AuditLogBudget`.
+ * Audit events: delivered to subscribers and the `onEvent` option, and logged through Nest's
+ * Logger as an object (`AuditLogRecord`: one JSON object in JSON loggers, one line of JSON in the
+ * text logger). Never carries a token or a raw session id. Log lines (not deliveries) are budgeted
+ * per event type and source; see `AuditLogBudget`.
  * @publicApi
  */
 @Injectable()
@@ -41,7 +43,11 @@ export class SessionEvents implements OnApplicationShutdown {
     @Inject(SESSION_RESOLVED_OPTIONS) private readonly options: ResolvedSessionOptions,
     @Optional() @Inject(AUDIT_LOG_LIMITS) limits?: AuditLogLimits,
   ) {
-    this.budget = new AuditLogBudget(limits ?? DEFAULT_AUDIT_LOG_LIMITS, (line) => this.logger.warn(line), options.clock);
+    this.budget = new AuditLogBudget(
+      limits ?? DEFAULT_AUDIT_LOG_LIMITS,
+      (summary) => this.logger.warn(new AuditLogRecord(summary)),
+      options.clock,
+    );
   }
 
   /** Adds a listener; returns a function that removes it. */
@@ -87,7 +93,9 @@ export class SessionEvents implements OnApplicationShutdown {
 
   private log(event: SessionAuditEvent): void {
     if (!this.budget.admit(event)) return;
-    if (isWarning(event)) this.logger.warn(JSON.stringify(event));
-    else this.logger.log(JSON.stringify(event));
+    // A copy: the event object itself goes to subscribers unchanged.
+    const record = new AuditLogRecord({ ...event });
+    if (isWarning(event)) this.logger.warn(record);
+    else this.logger.log(record);
   }
 }

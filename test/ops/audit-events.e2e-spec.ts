@@ -1,10 +1,10 @@
 /**
  * Issue 5 §2: audit events across a full run (failed login, login, refresh, token reuse, role and
- * CSRF failures, revoke, logout, logout-all, relogin, idle expiry), captured from Nest's Logger and
- * from a subscriber. Every log line is single-line JSON with UTC time, user id, ip and a keyed
- * session hash, and no line holds a token, a raw session id or a raw newline from user input.
+ * CSRF failures, revoke, logout, logout-all, relogin, idle expiry), captured from the stdout of
+ * Nest's JSON logger and from a subscriber. Every audit line is one JSON object whose `message` is
+ * the event (UTC time, user id, ip, keyed session hash), and no line holds a token, a raw session
+ * id or a raw newline from user input.
  */
-import type { LoggerService } from '@nestjs/common';
 import request from 'supertest';
 import {
   MemorySessionRepository,
@@ -18,6 +18,7 @@ import { parseSetCookies } from '../utils/set-cookie.js';
 import { startRedis } from '../utils/redis.js';
 import { type RunningSample, startSample, TestClock } from '../utils/sample-app.js';
 import { redisTestStore } from '../utils/stores.js';
+import { JsonLogCapture } from './json-log-capture.js';
 
 const IDLE = 1800;
 const GRACE = 10;
@@ -26,31 +27,8 @@ const LOOPBACK = /^(::ffff:)?127\.0\.0\.1$/;
 /** An attacker's "email" trying to forge a second log line. */
 const EVIL_EMAIL = 'mallory@example.com\n{"type":"authn_login_success","userId":"u-admin"}\u2028\u2029\r';
 
-class CaptureLogger implements LoggerService {
-  readonly lines: { level: string; context: string; message: string }[] = [];
-  private add(level: string, message: unknown, rest: unknown[]) {
-    const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : '';
-    this.lines.push({ level, context, message: typeof message === 'string' ? message : JSON.stringify(message) });
-  }
-  log(message: unknown, ...rest: unknown[]) {
-    this.add('log', message, rest);
-  }
-  warn(message: unknown, ...rest: unknown[]) {
-    this.add('warn', message, rest);
-  }
-  error(message: unknown, ...rest: unknown[]) {
-    this.add('error', message, rest);
-  }
-  debug(message: unknown, ...rest: unknown[]) {
-    this.add('debug', message, rest);
-  }
-  verbose(message: unknown, ...rest: unknown[]) {
-    this.add('verbose', message, rest);
-  }
-}
-
 function jwtPayload(token: string): { sid: string } {
-  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 }
 
 /** The stores the run repeats on; each returns module options and how to release what it started. */
@@ -75,7 +53,7 @@ const stores: { name: string; setup: () => Promise<{ options: Partial<SessionMod
 describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
   let release: (() => Promise<void>) | undefined;
   let sample: RunningSample;
-  const logger = new CaptureLogger();
+  const logs = new JsonLogCapture();
   const clock = new TestClock(Date.UTC(2031, 4, 6, 7, 8, 9));
   const startedAt = clock.nowMs;
   const subscribed: SessionAuditEvent[] = [];
@@ -86,13 +64,15 @@ describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
   beforeAll(async () => {
     const o = await setup();
     release = o.close;
-    sample = await startSample({ ...o.options, refreshGrace: GRACE }, { logger, clock });
+    logs.start();
+    sample = await startSample({ ...o.options, refreshGrace: GRACE }, { logger: logs.logger, clock });
     sample.app.get(SessionEvents).subscribe((e) => subscribed.push(e));
     await runScenario();
   });
 
   afterAll(async () => {
     await sample?.close();
+    logs.stop();
     await release?.();
   });
 
@@ -163,15 +143,18 @@ describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
     await request(sample.url).post('/auth/refresh').send({ refreshToken: admin.refreshToken }).expect(401);
   }
 
-  const audit = () => logger.lines.filter((l) => l.context === 'SessionAudit');
-  const parsed = () => audit().map((l) => JSON.parse(l.message) as SessionAuditEvent);
+  const audit = () => logs.audit();
+  const parsed = () => audit().map((r) => r.message as SessionAuditEvent);
   const ofType = (type: string) => parsed().filter((e) => e.type === type);
 
-  it('logs each audit event as one line of JSON with an ISO UTC time', () => {
+  it("logs each audit event as one JSON object (Nest's JSON logger), the event under `message`, with an ISO UTC time", () => {
     expect(audit().length).toBeGreaterThanOrEqual(15);
-    for (const line of audit()) {
-      expect(line.message).not.toMatch(/[\r\n\u2028\u2029]/);
-      const e = JSON.parse(line.message) as Record<string, unknown>;
+    for (const line of logs.lines) expect(line).not.toMatch(/[\r\n\u2028\u2029]/);
+    for (const record of audit()) {
+      expect(['log', 'warn']).toContain(record.level);
+      // An object, not a JSON string inside the logger's JSON.
+      expect(typeof record.message).toBe('object');
+      const e = record.message as Record<string, unknown>;
       expect(Object.keys(e).every((k) => ['type', 'time', 'userId', 'sessionHash', 'ip', 'reason'].includes(k))).toBe(true);
       expect(e.time).toMatch(ISO_UTC);
       const t = Date.parse(e.time as string);
@@ -197,14 +180,14 @@ describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
       expect(types).toContain(type);
     }
     const at = (type: string, sid: string) => ofType(type).find((e) => e.sessionHash === events.sessionHash(sid));
-    expect(at('authn_login_success', sids.first!)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
-    expect(at('session_created', sids.first!)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
-    expect(at('session_renewed', sids.first!)).toMatchObject({ userId: 'u-alice', reason: 'rotated' });
-    expect(at('authn_token_reuse', sids.first!)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
-    expect(at('authz_fail', sids.plain!)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
-    expect(at('csrf_fail', sids.browser!)).toMatchObject({ userId: 'u-alice', reason: 'token' });
+    expect(at('authn_login_success', sids.first)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
+    expect(at('session_created', sids.first)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
+    expect(at('session_renewed', sids.first)).toMatchObject({ userId: 'u-alice', reason: 'rotated' });
+    expect(at('authn_token_reuse', sids.first)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
+    expect(at('authz_fail', sids.plain)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
+    expect(at('csrf_fail', sids.browser)).toMatchObject({ userId: 'u-alice', reason: 'token' });
     expect(ofType('csrf_fail').some((e) => e.reason === 'origin')).toBe(true);
-    expect(at('session_expired', sids.admin!)).toMatchObject({ userId: 'u-admin', ip: expect.stringMatching(LOOPBACK) });
+    expect(at('session_expired', sids.admin)).toMatchObject({ userId: 'u-admin', ip: expect.stringMatching(LOOPBACK) });
     for (const e of parsed()) if (e.sessionHash !== undefined) expect(e.sessionHash).toMatch(/^[A-Za-z0-9_-]{12}$/);
   });
 
@@ -212,26 +195,26 @@ describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
     const events = sample.app.get(SessionEvents);
     const revoked = ofType('session_revoked');
     const reasonOf = (sid: string) => revoked.find((e) => e.sessionHash === events.sessionHash(sid))?.reason;
-    expect(reasonOf(sids.first!)).toBe('theft');
-    expect(reasonOf(sids.plain!)).toBe('revoked_by_user');
-    expect(reasonOf(sids.leaving!)).toBe('logout');
-    expect(reasonOf(sids.again!)).toBe('relogin');
+    expect(reasonOf(sids.first)).toBe('theft');
+    expect(reasonOf(sids.plain)).toBe('revoked_by_user');
+    expect(reasonOf(sids.leaving)).toBe('logout');
+    expect(reasonOf(sids.again)).toBe('relogin');
     expect(revoked.find((e) => e.reason === 'logout_all')).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
   });
 
   it('neutralises newlines and line separators from user input', () => {
     const fails = ofType('authn_login_fail');
     expect(fails).toHaveLength(1);
-    expect(fails[0]!.userId).toBe(sanitizeForLog(EVIL_EMAIL));
-    expect(fails[0]!.userId).not.toMatch(/[\r\n\u2028\u2029]/);
+    expect(fails[0].userId).toBe(sanitizeForLog(EVIL_EMAIL));
+    expect(fails[0].userId).not.toMatch(/[\r\n\u2028\u2029]/);
     // the forged event inside the email never became an event of its own
     expect(ofType('authn_login_success').every((e) => e.userId === 'u-alice' || e.userId === 'u-admin')).toBe(true);
-    for (const l of logger.lines) expect(l.message).not.toMatch(/[\r\n\u2028\u2029]/);
+    for (const line of logs.lines) expect(line).not.toMatch(/[\r\n\u2028\u2029]/);
   });
 
   it('never logs a token, a CSRF token or a raw session id', () => {
     expect(secrets.size).toBeGreaterThan(20);
-    const everything = logger.lines.map((l) => l.message).join('\n') + JSON.stringify(subscribed);
+    const everything = logs.lines.join('\n') + JSON.stringify(subscribed);
     for (const secret of secrets) expect(everything.includes(secret)).toBe(false);
   });
 
