@@ -5,7 +5,7 @@ import type {
   SessionModuleOptions,
 } from './interfaces/session-module-options.interface.js';
 import type { SessionAuditEvent } from './interfaces/session-event.interface.js';
-import { normaliseOrigin } from './http/origin.js';
+import { normaliseOrigin } from './csrf/origin.js';
 
 /** HKDF `info` strings; documented in the README so other services can derive the same keys. */
 export const HKDF_INFO = {

@@ -10,7 +10,7 @@ import { SessionUnauthorizedError } from './session.errors.js';
 import { AccessTokenService, type AccessClaims } from './tokens/access-token.service.js';
 import { RefreshTokenService } from './tokens/refresh-token.service.js';
 import { InvalidTokenError } from './tokens/token-errors.js';
-import { CsrfService } from './auth/csrf.service.js';
+import { CsrfService } from './csrf/csrf.service.js';
 
 /** Request facts stored with a session. */
 export interface SessionMeta {
