@@ -67,7 +67,13 @@ export class SessionTransport implements OnModuleInit {
 
   /** Read per call: Nest sets the adapter after the module's providers are built. */
   private get adapter(): AbstractHttpAdapter {
-    return this.adapterHost.httpAdapter;
+    const adapter = this.adapterHost.httpAdapter as AbstractHttpAdapter | undefined;
+    if (!adapter) {
+      throw new Error(
+        'SessionTransport writes through Nest\'s HTTP adapter, and this application has none. Outside HTTP, override SessionGuard.getRequestResponse to return no response.',
+      );
+    }
+    return adapter;
   }
 
   /**
