@@ -6,6 +6,7 @@ import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
 import { SessionUnauthorizedError } from '../session.errors.js';
 import { AMBIGUOUS, readCookieCopies, readCookies } from './cookies.js';
 import { toHttpRefusal } from './http-errors.js';
+import { ROUTE_HEADERS } from './route-headers.js';
 import { header, type HttpRequestLike, type HttpResponseLike, isHttps } from './http-request.js';
 
 /**
@@ -14,12 +15,8 @@ import { header, type HttpRequestLike, type HttpResponseLike, isHttps } from './
  */
 export type RequestCredential = { token: string; transport: 'cookie' | 'bearer' } | null;
 
-/** Headers of every answer of an authenticated route, refusals included: not cached, not sniffed. */
-const AUTHENTICATED_HEADERS: ReadonlyArray<readonly [string, string]> = [
-  ['Cache-Control', 'no-store'],
-  ['Pragma', 'no-cache'],
-  ['X-Content-Type-Options', 'nosniff'],
-];
+/** Headers of every answer of an authenticated route, refusals included: those of the module's routes. */
+const AUTHENTICATED_HEADERS = ROUTE_HEADERS;
 /** Answers that carry tokens (login, refresh): also, the page's URL never leaks as a Referer. */
 const TOKEN_ANSWER_HEADERS: ReadonlyArray<readonly [string, string]> = [...AUTHENTICATED_HEADERS, ['Referrer-Policy', 'no-referrer']];
 
@@ -109,6 +106,7 @@ export class SessionTransport implements OnModuleInit {
     if (this.options.requireHttps && !isHttps(req)) throw new ForbiddenException('HTTPS is required');
   }
 
+  /** Sets (replaces) one response header. */
   setHeader(res: HttpResponseLike, name: string, value: string): void {
     this.adapter.setHeader(res, name, value);
   }
