@@ -74,6 +74,12 @@ describe('SessionTransport writes cookies through the HTTP adapter (S-32, S-34, 
     ]);
   });
 
+  it('an empty cookies.domain writes no Domain attribute, as before', () => {
+    const res = new Recorded();
+    transport({ cookies: { domain: '' } }).setAccessCookie(res, 'v', NOW + 60_000);
+    expect(res.cookies()).toEqual(['__Host-session=v; Path=/; Max-Age=60; HttpOnly; Secure; SameSite=Lax']);
+  });
+
   it.each(['example.com:8080', 'exa mple.com', 'https://example.com', 'bad_host.example'])(
     'refuses cookies.domain %p at startup, where a login would otherwise fail with 500',
     (domain) => {

@@ -46,7 +46,7 @@ export class SessionTransport implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
   ) {
     const { domain, refreshPath } = options.cookies;
-    if (domain !== undefined && !COOKIE_DOMAIN.test(domain)) {
+    if (domain && !COOKIE_DOMAIN.test(domain)) {
       throw new SessionConfigError(`cookies.domain "${domain}" is not a host name (like example.com)`);
     }
     if (!COOKIE_PATH.test(refreshPath)) {
@@ -169,7 +169,8 @@ export class SessionTransport implements OnModuleInit {
   private setCookie(res: HttpResponseLike, name: string, value: string, expiresAt: number, path: string, sameSite: keyof typeof SAME_SITE): void {
     const c = this.options.cookies;
     // Same attributes when set and when cleared (Max-Age=0), so a browser matches them; no Expires.
+    // An empty domain meant no Domain attribute before; Nest's writer would refuse it.
     const maxAge = expiresAt === 0 ? 0 : Math.max(0, Math.floor((expiresAt - this.options.clock()) / 1000));
-    this.adapter.setCookie(res, name, value, { maxAge, path, sameSite: SAME_SITE[sameSite], secure: c.secure, httpOnly: true, domain: c.domain });
+    this.adapter.setCookie(res, name, value, { maxAge, path, sameSite: SAME_SITE[sameSite], secure: c.secure, httpOnly: true, domain: c.domain || undefined });
   }
 }
