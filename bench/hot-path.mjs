@@ -6,7 +6,8 @@
  */
 import 'reflect-metadata';
 import { createSecretKey, randomBytes } from 'node:crypto';
-import { NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import jwt from 'jsonwebtoken';
 import { Authenticated, SessionGuard, SessionModule, SessionService } from '../dist/index.js';
@@ -29,6 +30,8 @@ const app = await NestFactory.createApplicationContext(
   SessionModule.forRoot({ secret: randomBytes(32), store, cleanup: { enabled: false } }),
   { logger: false },
 );
+// The guard writes headers through the app's HTTP adapter; an application context has none.
+app.get(HttpAdapterHost).httpAdapter = new ExpressAdapter();
 const guard = app.get(SessionGuard);
 const accessTokens = app.get(AccessTokenService);
 const { accessToken } = await app.get(SessionService).create({ id: 'user-1', roles: ['user'] });
@@ -37,7 +40,8 @@ class Controller {
   me() {}
 }
 Authenticated()(Controller.prototype, 'me', Object.getOwnPropertyDescriptor(Controller.prototype, 'me'));
-const response = { setHeader() {}, append() {} };
+/** What ExpressAdapter calls on an Express response (`set`, `append`), doing nothing. */
+const response = { set() {}, append() {} };
 
 async function measure(name, fn, n = 100_000) {
   for (let i = 0; i < n / 4; i++) await fn();

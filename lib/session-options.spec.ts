@@ -1,6 +1,6 @@
 import { createHash, createHmac, createSecretKey, generateKeyPairSync, hkdfSync, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { CsrfService } from './auth/csrf.service.js';
+import { CsrfService } from './csrf/csrf.service.js';
 import type { SessionModuleOptions } from './interfaces/session-module-options.interface.js';
 import { assertStrongSecret } from './secret-strength.js';
 import { resolveSessionOptions } from './session-options.js';

@@ -1,6 +1,6 @@
 import type { SessionModuleOptions } from './interfaces/session-module-options.interface.js';
 import type { SessionAuditEvent } from './interfaces/session-event.interface.js';
-import { normaliseOrigin } from './http/origin.js';
+import { normaliseOrigin } from './csrf/origin.js';
 import { assertStrongSecret } from './secret-strength.js';
 import { type SessionKeyMaterial, resolveSessionKeys } from './session-keys.js';
 import { type SessionClock, SYSTEM_CLOCK } from './session-clock.js';

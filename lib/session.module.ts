@@ -2,15 +2,17 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { SessionCleanupService } from './cleanup/session-cleanup.service.js';
-import { CsrfService } from './auth/csrf.service.js';
 import { RouteContextGuard } from './auth/route-context.guard.js';
 import { SessionGuard } from './auth/session.guard.js';
 import { SessionJwtStrategy } from './auth/session-jwt.strategy.js';
+import { SessionCsrfPolicy } from './csrf/csrf-policy.js';
+import { CsrfService } from './csrf/csrf.service.js';
 import { SessionEvents } from './events/session-events.service.js';
 import { SessionHealthIndicator } from './health/session-health.indicator.js';
 import { SessionHttpService } from './http/session-http.service.js';
 import { SessionRouteHeaders } from './http/route-headers.js';
-import { SessionInterceptor } from './interceptors/session.interceptor.js';
+import { SessionTransport } from './http/session-transport.js';
+import { TokenResponseInterceptor } from './interceptors/token-response.interceptor.js';
 import { SessionRepository } from './interfaces/session-repository.interface.js';
 import { ConfigurableModuleClass, SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 import { sessionProviders } from './session.providers.js';
@@ -31,12 +33,14 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     AccessTokenService,
     RefreshTokenService,
     CsrfService,
+    SessionCsrfPolicy,
     SessionEvents,
     SessionService,
+    SessionTransport,
     SessionHttpService,
     SessionRouteHeaders,
     SessionGuard,
-    SessionInterceptor,
+    TokenResponseInterceptor,
     SessionJwtStrategy,
     // Notes each HTTP request's route for SessionJwtStrategy (Passport gives a strategy only the request).
     { provide: APP_GUARD, useClass: RouteContextGuard },
@@ -49,9 +53,11 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     SessionRepository,
     SessionEvents,
     SessionService,
+    SessionTransport,
+    SessionCsrfPolicy,
     SessionHttpService,
     SessionGuard,
-    SessionInterceptor,
+    TokenResponseInterceptor,
     SessionJwtStrategy,
     SessionCleanupService,
     SessionHealthIndicator,

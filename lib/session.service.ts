@@ -9,7 +9,7 @@ import { SESSION_RESOLVED_OPTIONS } from './session.internal-constants.js';
 import { InvalidTokenError, SessionUnauthorizedError } from './session.errors.js';
 import { AccessTokenService, type AccessClaims } from './tokens/access-token.service.js';
 import { RefreshTokenService } from './tokens/refresh-token.service.js';
-import { CsrfService } from './auth/csrf.service.js';
+import { CsrfService } from './csrf/csrf.service.js';
 
 /** Request facts stored with a session. */
 export interface SessionMeta {

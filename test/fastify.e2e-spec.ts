@@ -6,7 +6,7 @@ import { CookieClient, loginHeader } from './utils/http.js';
 import { TEST_SECRET } from './utils/sample-app.js';
 import { parseSetCookies } from './utils/set-cookie.js';
 
-/** The same sample on Fastify: the adapter differences live in lib/http/http-adapter.ts only. */
+/** The same sample on Fastify: responses are written through Nest's HTTP adapter (lib/http/session-transport.ts). */
 describe('sample on Fastify', () => {
   let app: NestFastifyApplication;
   let url: string;

@@ -77,7 +77,7 @@ export const PEERS = [
   mePeer('module-bearer', 'module', 'this module, @Authenticated(), bearer', bearer({ 'x-auth-transport': 'header' }), { module: true }),
   mePeer('module-cookie', 'module', 'this module, @Authenticated(), cookie', cookie('__Host-session'), { module: true }),
   mePeer('minimal-headers', 'minimal-headers', 'experiment: minimal stateful + the 3 response headers the module sets', bearer(), { experiment: true }),
-  mePeer('module-with-interceptor', 'module-with-interceptor', 'experiment: @Authenticated() + SessionInterceptor, bearer', bearer({ 'x-auth-transport': 'header' }), { module: true, experiment: true }),
+  mePeer('module-with-interceptor', 'module-with-interceptor', 'experiment: @Authenticated() + TokenResponseInterceptor, bearer', bearer({ 'x-auth-transport': 'header' }), { module: true, experiment: true }),
   mePeer('module-passport', 'module-passport', "this module, AuthGuard('session-jwt'), bearer", bearer({ 'x-auth-transport': 'header' }), { module: true }),
   {
     name: 'module-refresh',

@@ -8,7 +8,7 @@ import {
   type HttpRequestLike,
   SessionCleanupService,
   SessionHttpService,
-  SessionInterceptor,
+  TokenResponseInterceptor,
   type SessionJwtUser,
   SessionModule,
 } from 'nestjs-jwt-session';
@@ -38,12 +38,12 @@ class AuthenticatedController {
   }
 }
 
-/** Experiment: `@Authenticated()` plus `SessionInterceptor` (what `@Authenticated()` applied before). */
+/** Experiment: `@Authenticated()` plus `TokenResponseInterceptor` (what an opted-in route pays for the interceptor pipeline). */
 @Controller()
 class WithInterceptorController {
   @Get('me')
   @Authenticated()
-  @UseInterceptors(SessionInterceptor)
+  @UseInterceptors(TokenResponseInterceptor)
   me(@CurrentUser() user: { id: string }) {
     return meBody(user.id);
   }

@@ -1,9 +1,10 @@
 import { ForbiddenException } from '@nestjs/common';
 import type { SessionEvents } from '../events/session-events.service.js';
-import { clientIp, type HttpRequestLike } from '../http/http-adapter.js';
-import type { SessionHttpService } from '../http/session-http.service.js';
+import { clientIp, type HttpRequestLike, type HttpResponseLike, requestSlots } from '../http/http-request.js';
+import type { SessionTransport } from '../http/session-transport.js';
 import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
 import { SESSION_REQUEST_KEY } from '../session.internal-constants.js';
+import type { SessionService } from '../session.service.js';
 
 /**
  * The checks after authentication, shared by `SessionGuard` and `SessionJwtStrategy` so that
@@ -19,15 +20,11 @@ export function assertRoles(events: SessionEvents, principal: SessionPrincipal, 
   }
 }
 
-/** Whether the request needs CSRF proof: carried by the cookie, with an unsafe method. */
-export function needsCsrf(http: SessionHttpService, req: HttpRequestLike, principal: SessionPrincipal): boolean {
-  return principal.transport === 'cookie' && http.isUnsafe(req);
-}
-
-/** Origin / Sec-Fetch-Site check, then the session-bound token (403 otherwise). */
-export function assertCsrf(http: SessionHttpService, req: HttpRequestLike, principal: SessionPrincipal): void {
-  http.assertSameOrigin(req, { userId: principal.userId, sessionId: principal.id });
-  if (http.csrfEnabled) http.assertCsrfToken(req, principal.id, principal.userId);
+/** Silent renewal: a new access cookie when the presented one is close to expiry (`silentRenewal`). */
+export function renewAccessCookieIfDue(transport: SessionTransport, sessions: SessionService, res: HttpResponseLike, principal: SessionPrincipal): void {
+  if (!transport.renewalDue(principal)) return;
+  const renewed = sessions.renewAccessToken(principal);
+  transport.setAccessCookie(res, renewed.token, renewed.expiresAt * 1000);
 }
 
 /** Marks a principal this module verified (a symbol: nothing outside the module can set it). */
@@ -35,11 +32,12 @@ const VERIFIED = Symbol('nestjs-jwt-session:verified');
 
 /** The principal already verified on this request (by SessionGuard or SessionJwtStrategy), if any. */
 export function verifiedPrincipal(req: HttpRequestLike): SessionPrincipal | undefined {
-  return (req as unknown as Record<symbol, SessionPrincipal | undefined>)[VERIFIED];
+  return requestSlots(req)[VERIFIED] as SessionPrincipal | undefined;
 }
 
 /** Leaves the principal for the parameter decorators and for a later guard of the same request. */
 export function attachPrincipal(req: HttpRequestLike, principal: SessionPrincipal): void {
-  (req as unknown as Record<symbol, SessionPrincipal>)[VERIFIED] = principal;
-  req[SESSION_REQUEST_KEY] = principal;
+  const slots = requestSlots(req);
+  slots[VERIFIED] = principal;
+  slots[SESSION_REQUEST_KEY] = principal;
 }

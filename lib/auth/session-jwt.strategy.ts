@@ -4,15 +4,17 @@ import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-jwt';
 import { resolveRoutePolicy, type RoutePolicy } from '../decorators/route-policy.js';
 import { SessionEvents } from '../events/session-events.service.js';
-import { clientIp, type HttpRequestLike } from '../http/http-adapter.js';
-import { SessionHttpService } from '../http/session-http.service.js';
+import { SessionCsrfPolicy } from '../csrf/csrf-policy.js';
+import { INSUFFICIENT_SCOPE_CHALLENGE } from '../http/http-errors.js';
+import { clientIp, type HttpRequestLike, type HttpResponseLike, requestSlots } from '../http/http-request.js';
+import { SessionTransport } from '../http/session-transport.js';
 import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
 import { SESSION_JWT_STRATEGY } from '../session.constants.js';
 import { SessionUnauthorizedError } from '../session.errors.js';
 import { SessionService } from '../session.service.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
 import { routeContextOf } from './route-context.guard.js';
-import { assertCsrf, assertRoles, attachPrincipal, needsCsrf, verifiedPrincipal } from './session-checks.js';
+import { assertRoles, attachPrincipal, renewAccessCookieIfDue, verifiedPrincipal } from './session-checks.js';
 
 /** What `AuthGuard('session-jwt')` puts in `req.user`: the user, as `@CurrentUser()` gives it. */
 export interface SessionJwtUser {
@@ -22,8 +24,8 @@ export interface SessionJwtUser {
 
 /** No route noted (RouteContextGuard did not run): the strictest reading. */
 const STRICT: RoutePolicy = { authenticate: true, roles: [], skipCsrf: false };
-/** A response that takes headers and drops them, when none can be reached. */
-const NO_RESPONSE = { setHeader: () => undefined, append: () => undefined };
+/** Where `jwtFromRequest` notes the transport that carried the token, for `validate`. */
+const TRANSPORT = Symbol('nestjs-jwt-session:transport');
 
 /**
  * The guard's checks as a Passport strategy named `session-jwt`, for apps that compose Passport
@@ -40,7 +42,8 @@ export class SessionJwtStrategy extends PassportStrategy(Strategy, SESSION_JWT_S
 
   constructor(
     private readonly sessions: SessionService,
-    private readonly http: SessionHttpService,
+    private readonly transport: SessionTransport,
+    private readonly csrf: SessionCsrfPolicy,
     accessTokens: AccessTokenService,
     private readonly reflector: Reflector,
     private readonly events: SessionEvents,
@@ -51,13 +54,14 @@ export class SessionJwtStrategy extends PassportStrategy(Strategy, SESSION_JWT_S
       // and HTTPS check belong here. Remembers which transport carried the token; rejects tokens
       // whose header we never issue.
       jwtFromRequest: (req: HttpRequestLike) => {
-        http.protectAuthenticated(responseOf(req));
+        const res = responseOf(req);
+        if (res) transport.protectAuthenticated(res);
         // Thrown synchronously inside passport.authenticate, so AuthGuard rejects with this 403.
-        http.assertHttps(req);
+        transport.assertHttps(req);
         try {
-          const credential = http.credential(req);
+          const credential = transport.credential(req);
           if (!credential || !accessTokens.keyFor(credential.token)) return null;
-          req.sessionTransport = credential.transport;
+          requestSlots(req)[TRANSPORT] = credential.transport;
           return credential.token;
         } catch {
           return null;
@@ -73,7 +77,7 @@ export class SessionJwtStrategy extends PassportStrategy(Strategy, SESSION_JWT_S
 
   async validate(req: HttpRequestLike, payload: unknown): Promise<SessionJwtUser> {
     const res = responseOf(req);
-    const bearer = req.sessionTransport === 'bearer';
+    const bearer = requestSlots(req)[TRANSPORT] === 'bearer';
     // SessionGuard may have checked this session already on this request (one round trip).
     let principal = verifiedPrincipal(req);
     const fresh = principal === undefined;
@@ -82,20 +86,20 @@ export class SessionJwtStrategy extends PassportStrategy(Strategy, SESSION_JWT_S
         principal = await this.sessions.authenticateVerified(payload, bearer ? 'bearer' : 'cookie', () => clientIp(req));
       } catch (err) {
         if (err instanceof SessionUnauthorizedError) return false as never;
-        throw this.http.toHttpError(err, res, bearer);
+        throw this.transport.refuse(res, err, bearer);
       }
     }
     const route = this.routePolicy(req);
     try {
       assertRoles(this.events, principal, route.roles, req);
     } catch (err) {
-      if (bearer && err instanceof ForbiddenException) this.http.challenge(res, 'Bearer error="insufficient_scope"');
+      if (bearer && res && err instanceof ForbiddenException) this.transport.setHeader(res, 'WWW-Authenticate', INSUFFICIENT_SCOPE_CHALLENGE);
       throw err;
     }
-    if (needsCsrf(this.http, req, principal) && !route.skipCsrf) assertCsrf(this.http, req, principal);
+    if (!route.skipCsrf && this.csrf.applies(req, principal)) this.csrf.assert(req, principal);
     if (fresh) {
       attachPrincipal(req, principal);
-      this.http.decorateAuthenticatedResponse(res, principal);
+      if (res) renewAccessCookieIfDue(this.transport, this.sessions, res, principal);
     }
     return { id: principal.userId, roles: principal.roles };
   }
@@ -114,7 +118,7 @@ export class SessionJwtStrategy extends PassportStrategy(Strategy, SESSION_JWT_S
   }
 }
 
-/** The response of a request: from RouteContextGuard, else Express's `req.res`. */
-function responseOf(req: HttpRequestLike): unknown {
-  return routeContextOf(req)?.res ?? req.res ?? NO_RESPONSE;
+/** The response of a request: from RouteContextGuard, else Express's `req.res`; none reachable → no headers. */
+function responseOf(req: HttpRequestLike): HttpResponseLike | undefined {
+  return (routeContextOf(req)?.res ?? requestSlots(req).res) as HttpResponseLike | undefined;
 }

@@ -1,20 +1,43 @@
 import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { SessionCsrfPolicy } from '../csrf/csrf-policy.js';
 import type { AuthenticatedOptions } from '../decorators/authenticated.decorator.js';
 import { resolveRoutePolicy, type RoutePolicy } from '../decorators/route-policy.js';
 import { SessionEvents } from '../events/session-events.service.js';
-import { clientIp, type HttpRequestLike } from '../http/http-adapter.js';
-import { SessionHttpService } from '../http/session-http.service.js';
+import { INSUFFICIENT_SCOPE_CHALLENGE } from '../http/http-errors.js';
+import { clientIp, type HttpRequestLike, type HttpResponseLike } from '../http/http-request.js';
+import { type RequestCredential, SessionTransport } from '../http/session-transport.js';
 import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
 import { SessionUnauthorizedError } from '../session.errors.js';
 import { SessionService } from '../session.service.js';
-import { assertCsrf, assertRoles, attachPrincipal, needsCsrf, verifiedPrincipal } from './session-checks.js';
+import { assertRoles, attachPrincipal, renewAccessCookieIfDue, verifiedPrincipal } from './session-checks.js';
+
+/**
+ * The request a guard checks and the response its headers go to. `res` is absent where there is
+ * none to write to (a WebSocket handshake): then no headers or cookies are written.
+ * @publicApi
+ */
+export interface SessionRequestResponse {
+  req: HttpRequestLike;
+  res?: HttpResponseLike | undefined;
+}
+
+/** What `handleUnauthenticated` is told about the refused request. @publicApi */
+export interface SessionGuardFailure extends SessionRequestResponse {
+  context: ExecutionContext;
+  /** The credential came in an `Authorization: Bearer` header (RFC 6750 challenges apply). */
+  bearer: boolean;
+}
 
 /**
  * Authenticates a request against its server-side session, then checks roles and CSRF.
  * Applied by `@Authenticated()`, or globally as `APP_GUARD` (then `@SkipSession()` opens routes).
  * Which decorator wins: `resolveRoutePolicy` (the handler's, else the class's).
- * Subclass and override the protected hooks to change a step.
+ *
+ * Subclass and override a protected hook to change one step, as with `ThrottlerGuard`:
+ * `getRequestResponse` (where the request and response come from: GraphQL, WebSocket),
+ * `getRequest`, `extractCredential`, `handleUnauthenticated` (how a 401/503 is answered),
+ * `checkRoles`, `checkCsrf`, `applySilentRenewal`.
  * @publicApi
  */
 @Injectable()
@@ -22,7 +45,8 @@ export class SessionGuard implements CanActivate {
   constructor(
     protected readonly reflector: Reflector,
     protected readonly sessions: SessionService,
-    protected readonly http: SessionHttpService,
+    protected readonly transport: SessionTransport,
+    protected readonly csrf: SessionCsrfPolicy,
     protected readonly events: SessionEvents,
   ) {}
 
@@ -32,11 +56,10 @@ export class SessionGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const route = this.routePolicy(context);
     if (!route.authenticate) return true;
-    const req = this.getRequest(context);
-    const res = context.switchToHttp().getResponse<unknown>();
+    const { req, res } = this.getRequestResponse(context);
     // Refusals (401/403/503) of authenticated routes are as personal as their answers: never cached.
-    this.http.protectAuthenticated(res);
-    this.http.assertHttps(req);
+    if (res) this.transport.protectAuthenticated(res);
+    this.transport.assertHttps(req);
 
     // The guard may run twice on one request (global and @Authenticated(), or class and handler),
     // after SessionJwtStrategy too: the session is checked once, the route's rules every time.
@@ -45,13 +68,13 @@ export class SessionGuard implements CanActivate {
     let bearer = principal?.transport === 'bearer';
     if (!principal) {
       try {
-        const credential = this.http.credential(req);
+        const credential = this.extractCredential(req, context);
         if (!credential) throw new SessionUnauthorizedError('no_credentials');
         bearer = credential.transport === 'bearer';
         // The client address is only needed for the audit event of a refusal: resolve it then (Express's req.ip parses X-Forwarded-For).
         principal = await this.sessions.authenticate(credential.token, credential.transport, () => clientIp(req));
       } catch (err) {
-        throw this.http.toHttpError(err, res, bearer);
+        this.handleUnauthenticated(err, { context, req, res, bearer });
       }
     }
 
@@ -59,15 +82,15 @@ export class SessionGuard implements CanActivate {
       this.checkRoles(principal, { roles: [...route.roles] }, req);
     } catch (err) {
       // RFC 6750 §3.1: a bearer token without the needed rights.
-      if (bearer && err instanceof ForbiddenException) this.http.challenge(res, 'Bearer error="insufficient_scope"');
+      if (bearer && res && err instanceof ForbiddenException) this.transport.setHeader(res, 'WWW-Authenticate', INSUFFICIENT_SCOPE_CHALLENGE);
       throw err;
     }
-    if (needsCsrf(this.http, req, principal) && !route.skipCsrf) this.checkCsrf(req, principal);
+    if (!route.skipCsrf && this.csrf.applies(req, principal)) this.checkCsrf(req, principal);
     if (!fresh) return true;
     attachPrincipal(req, principal);
     // The response side here rather than in an interceptor: Nest's interceptor pipeline (rxjs)
     // cost about a tenth of a GET /me in the bench, and a guard reaches the same response.
-    this.http.decorateAuthenticatedResponse(res, principal);
+    if (res) this.applySilentRenewal(res, principal);
     return true;
   }
 
@@ -84,8 +107,36 @@ export class SessionGuard implements CanActivate {
     return route;
   }
 
+  /**
+   * The request to authenticate and the response for headers and cookies. HTTP by default (the
+   * request from `getRequest`); override for GraphQL (`GqlExecutionContext.create(context)
+   * .getContext()`'s `req`/`res`) or WebSocket contexts (the handshake, no response).
+   */
+  protected getRequestResponse(context: ExecutionContext): SessionRequestResponse {
+    return { req: this.getRequest(context), res: context.switchToHttp().getResponse<HttpResponseLike>() };
+  }
+
+  /** The HTTP request of the context; used by the default `getRequestResponse`. */
   protected getRequest(context: ExecutionContext): HttpRequestLike {
     return context.switchToHttp().getRequest<HttpRequestLike>();
+  }
+
+  /**
+   * The access token the request carries and how: `Authorization: Bearer`, else the access cookie;
+   * `null` when there is none. Throw `SessionUnauthorizedError` for a malformed credential.
+   */
+  protected extractCredential(req: HttpRequestLike, _context: ExecutionContext): RequestCredential {
+    return this.transport.credential(req);
+  }
+
+  /**
+   * Answers a request that could not be authenticated. `error` is a `SessionUnauthorizedError`
+   * (no, invalid, expired or revoked credential: 401 with `WWW-Authenticate`) or a
+   * `SessionStoreUnavailableError` (503 with `Retry-After`); anything else passes through.
+   * Must throw; override to answer in another protocol (a GraphQL `UNAUTHENTICATED` error).
+   */
+  protected handleUnauthenticated(error: unknown, failure: SessionGuardFailure): never {
+    throw this.transport.refuse(failure.res, error, failure.bearer);
   }
 
   /** Roles come from the session record, never from token claims. */
@@ -93,7 +144,13 @@ export class SessionGuard implements CanActivate {
     assertRoles(this.events, principal, options.roles, req);
   }
 
+  /** For cookie-carried unsafe requests (unless `@SkipCsrf()`): origin check and CSRF token (403). */
   protected checkCsrf(req: HttpRequestLike, principal: SessionPrincipal): void {
-    assertCsrf(this.http, req, principal);
+    this.csrf.assert(req, principal);
+  }
+
+  /** Renews a nearly expired access cookie (`silentRenewal`); once per request, after every check passed. */
+  protected applySilentRenewal(res: HttpResponseLike, principal: SessionPrincipal): void {
+    renewAccessCookieIfDue(this.transport, this.sessions, res, principal);
   }
 }

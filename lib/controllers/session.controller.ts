@@ -10,12 +10,15 @@ import {
   Post,
   Req,
   Res,
+  UseInterceptors,
 } from '@nestjs/common';
 import { Authenticated } from '../decorators/authenticated.decorator.js';
 import { CurrentSession } from '../decorators/current-session.decorator.js';
 import { SkipSession } from '../decorators/skip.decorator.js';
-import { clientIp, type HttpRequestLike } from '../http/http-adapter.js';
+import { clientIp, type HttpRequestLike, type HttpResponseLike } from '../http/http-request.js';
 import { SessionHttpService } from '../http/session-http.service.js';
+import { SessionTransport } from '../http/session-transport.js';
+import { TokenResponseInterceptor } from '../interceptors/token-response.interceptor.js';
 import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
 import { SESSION_ID_PATTERN } from '../tokens/jwt-format.js';
 import { SessionService } from '../session.service.js';
@@ -33,47 +36,46 @@ export interface SessionListEntry {
 /**
  * Refresh, logout, logout-all, session listing and revocation, CSRF token. Mounted under the
  * route prefix (default `auth`) unless the module is given `routes: false`.
- * Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`.
+ * Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`
+ * (`TokenResponseInterceptor`, also where the routes are mounted at the root).
  */
 @Injectable()
+@UseInterceptors(TokenResponseInterceptor)
 export class SessionController {
   constructor(
     private readonly sessions: SessionService,
     private readonly http: SessionHttpService,
+    private readonly transport: SessionTransport,
   ) {}
 
   // Open: a client refreshes because its access token has expired, also under a global SessionGuard.
   @Post('refresh')
   @HttpCode(200)
   @SkipSession()
-  refresh(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @Body() body: unknown) {
-    this.http.assertHttps(req);
+  refresh(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: HttpResponseLike, @Body() body: unknown) {
     return this.http.refresh(req, res, body);
   }
 
   @Post('logout')
   @HttpCode(204)
   @Authenticated()
-  async logout(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @CurrentSession() s: SessionPrincipal) {
-    this.http.protectAuthenticated(res);
+  async logout(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: HttpResponseLike, @CurrentSession() s: SessionPrincipal) {
     await this.guarded(res, () => this.sessions.revoke(s.userId, s.id, 'logout', clientIp(req)));
     // Header-transport clients never got cookies, so they get no Set-Cookie either.
-    if (s.transport === 'cookie') this.http.endCookieSession(res);
+    if (s.transport === 'cookie') this.transport.endCookieSession(res);
   }
 
   @Post('logout-all')
   @HttpCode(204)
   @Authenticated()
-  async logoutAll(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: unknown, @CurrentSession() s: SessionPrincipal) {
-    this.http.protectAuthenticated(res);
+  async logoutAll(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: HttpResponseLike, @CurrentSession() s: SessionPrincipal) {
     await this.guarded(res, () => this.sessions.revokeAll(s.userId, 'logout_all', clientIp(req)));
-    if (s.transport === 'cookie') this.http.endCookieSession(res);
+    if (s.transport === 'cookie') this.transport.endCookieSession(res);
   }
 
   @Get('sessions')
   @Authenticated()
-  async list(@Res({ passthrough: true }) res: unknown, @CurrentSession() s: SessionPrincipal): Promise<SessionListEntry[]> {
-    this.http.protectAuthenticated(res);
+  async list(@Res({ passthrough: true }) res: HttpResponseLike, @CurrentSession() s: SessionPrincipal): Promise<SessionListEntry[]> {
     const records = await this.guarded(res, () => this.sessions.list(s.userId));
     return records.map((r) => ({
       id: r.id,
@@ -90,31 +92,29 @@ export class SessionController {
   @Authenticated()
   async revokeOne(
     @Req() req: HttpRequestLike,
-    @Res({ passthrough: true }) res: unknown,
+    @Res({ passthrough: true }) res: HttpResponseLike,
     @CurrentSession() s: SessionPrincipal,
     @Param('id') id: string,
   ): Promise<void> {
-    this.http.protectAuthenticated(res);
     // Unknown ids and other users' ids answer alike, so existence is not revealed.
     const existed =
       SESSION_ID_PATTERN.test(id) &&
       (await this.guarded(res, () => this.sessions.revoke(s.userId, id, 'revoked_by_user', clientIp(req))));
     if (!existed) throw new NotFoundException('No such session');
-    if (id === s.id && s.transport === 'cookie') this.http.endCookieSession(res);
+    if (id === s.id && s.transport === 'cookie') this.transport.endCookieSession(res);
   }
 
   @Get('csrf')
   @Authenticated()
-  csrf(@Res({ passthrough: true }) res: unknown, @CurrentSession() s: SessionPrincipal): { csrfToken: string } {
-    this.http.protectAuthenticated(res);
+  csrf(@CurrentSession() s: SessionPrincipal): { csrfToken: string } {
     return { csrfToken: this.sessions.csrfToken(s.id) };
   }
 
-  private async guarded<T>(res: unknown, work: () => Promise<T>): Promise<T> {
+  private async guarded<T>(res: HttpResponseLike, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (err) {
-      throw this.http.toHttpError(err, res, false);
+      throw this.transport.refuse(res, err, false);
     }
   }
 }

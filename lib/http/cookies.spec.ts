@@ -1,35 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { AMBIGUOUS, readCookieCopies, readCookies, serializeCookie } from './cookies.js';
+import { AMBIGUOUS, readCookieCopies, readCookies } from './cookies.js';
 
 const ACCESS = '__Host-session';
 const REFRESH = '__Secure-refresh';
 const NAMES = [ACCESS, REFRESH] as const;
-
-describe('serializeCookie (S-32, S-34)', () => {
-  it('writes the access cookie with exactly the expected attributes', () => {
-    expect(serializeCookie(ACCESS, 'tok.en.sig', { maxAge: 900, path: '/', sameSite: 'Lax', secure: true })).toBe(
-      '__Host-session=tok.en.sig; Path=/; Max-Age=900; HttpOnly; SameSite=Lax; Secure',
-    );
-  });
-
-  it('writes the refresh cookie scoped to its path, with Domain only when asked', () => {
-    expect(
-      serializeCookie(REFRESH, 'r', { maxAge: 604800, path: '/auth/refresh', sameSite: 'Strict', secure: true, domain: 'example.com' }),
-    ).toBe('__Secure-refresh=r; Path=/auth/refresh; Max-Age=604800; HttpOnly; SameSite=Strict; Secure; Domain=example.com');
-  });
-
-  it('omits Secure only when secure is false (plain-HTTP development)', () => {
-    expect(serializeCookie('session', 'v', { maxAge: 60, path: '/', sameSite: 'Strict', secure: false })).toBe(
-      'session=v; Path=/; Max-Age=60; HttpOnly; SameSite=Strict',
-    );
-  });
-
-  it('never writes a fractional or negative Max-Age (clearing uses 0)', () => {
-    const attrs = { path: '/', sameSite: 'Lax', secure: true } as const;
-    expect(serializeCookie(ACCESS, 'v', { ...attrs, maxAge: 899.9 })).toContain('; Max-Age=899;');
-    expect(serializeCookie(ACCESS, '', { ...attrs, maxAge: -5 })).toBe('__Host-session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure');
-  });
-});
 
 describe('readCookies (S-35, S-65)', () => {
   it('reads only the named cookies', () => {

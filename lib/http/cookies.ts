@@ -1,19 +1,4 @@
-/** Cookie attributes the module writes. */
-export interface CookieAttributes {
-  maxAge: number;
-  path: string;
-  sameSite: 'Strict' | 'Lax' | 'None';
-  secure: boolean;
-  domain?: string;
-}
-
-/** Serializes a cookie; values are base64url tokens, so no encoding is needed. */
-export function serializeCookie(name: string, value: string, a: CookieAttributes): string {
-  let out = `${name}=${value}; Path=${a.path}; Max-Age=${Math.max(0, Math.floor(a.maxAge))}; HttpOnly; SameSite=${a.sameSite}`;
-  if (a.secure) out += '; Secure';
-  if (a.domain) out += `; Domain=${a.domain}`;
-  return out;
-}
+/** Reading cookies, strictly: the module writes them through Nest's HTTP adapter (`SessionTransport`). */
 
 /** Marker for a cookie name sent more than once (cookie tossing); never a usable value. */
 export const AMBIGUOUS = Symbol('ambiguous-cookie');
