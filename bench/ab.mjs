@@ -14,7 +14,10 @@ import { startRedis } from './lib/redis.mjs';
 
 const [a, b, rate = '1500', seconds = '8', repeats = '3'] = process.argv.slice(2);
 const peers = [a, b].map((name) => PEERS.find((p) => p.name === name));
-if (peers.some((p) => !p)) throw new Error(`usage: node bench/ab.mjs PEER PEER [rate] [seconds] [repeats]; peers: ${PEERS.map((p) => p.name).join(', ')}`);
+if (peers.some((p) => !p))
+  throw new Error(
+    `usage: node bench/ab.mjs PEER PEER [rate] [seconds] [repeats]; peers: ${PEERS.map((p) => p.name).join(', ')}`,
+  );
 const ticks = 100; // USER_HZ on Linux
 const cpuSeconds = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -27,13 +30,30 @@ try {
     const servers = [];
     try {
       for (const peer of peers) {
-        const server = await startServer({ server: peer.server, cpus: '0', redisUrl: redis.url, prefix: 'bench:ab:', logFile: join(tmpdir(), `bench-ab-${peer.name}.log`) });
+        const server = await startServer({
+          server: peer.server,
+          cpus: '0',
+          redisUrl: redis.url,
+          prefix: 'bench:ab:',
+          logFile: join(tmpdir(), `bench-ab-${peer.name}.log`),
+        });
         servers.push({ server, prep: await peer.prepare(server.url, 50) });
       }
       const before = servers.map(({ server }) => cpuSeconds(server.pid));
       const results = await Promise.all(
         servers.map(({ server, prep }) =>
-          runLoad({ url: server.url, connections: 50, specs: prep.specs, mode: prep.mode, warmup: 0, duration: Number(seconds), overallRate: Number(rate) }, { cpus: '1' }),
+          runLoad(
+            {
+              url: server.url,
+              connections: 50,
+              specs: prep.specs,
+              mode: prep.mode,
+              warmup: 0,
+              duration: Number(seconds),
+              overallRate: Number(rate),
+            },
+            { cpus: '1' },
+          ),
         ),
       );
       const perRequest = servers.map(({ server }, i) => ((cpuSeconds(server.pid) - before[i]) * 1e6) / results[i].sent);

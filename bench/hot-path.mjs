@@ -56,11 +56,22 @@ async function measure(name, fn, n = 100_000) {
 }
 
 const canActivate = (headers) => () =>
-  guard.canActivate(new ExecutionContextHost([{ headers, method: 'GET', ip: '127.0.0.1', protocol: 'http' }, response, () => undefined], Controller, Controller.prototype.me));
+  guard.canActivate(
+    new ExecutionContextHost(
+      [{ headers, method: 'GET', ip: '127.0.0.1', protocol: 'http' }, response, () => undefined],
+      Controller,
+      Controller.prototype.me,
+    ),
+  );
 await measure('SessionGuard.canActivate, bearer (stub store)', canActivate({ authorization: `Bearer ${accessToken}` }));
-await measure('SessionGuard.canActivate, cookie (stub store)', canActivate({ cookie: `__Host-session=${accessToken}` }));
+await measure(
+  'SessionGuard.canActivate, cookie (stub store)',
+  canActivate({ cookie: `__Host-session=${accessToken}` }),
+);
 await measure('AccessTokenService.verify (HS256)', () => accessTokens.verify(accessToken, Date.now()));
 const key = createSecretKey(randomBytes(32));
 const peerToken = jwt.sign({ sub: 'user-1', sid: 'x'.repeat(22) }, key, { algorithm: 'HS256', expiresIn: 900 });
-await measure('jsonwebtoken.verify, KeyObject (the minimal peer)', () => jwt.verify(peerToken, key, { algorithms: ['HS256'] }));
+await measure('jsonwebtoken.verify, KeyObject (the minimal peer)', () =>
+  jwt.verify(peerToken, key, { algorithms: ['HS256'] }),
+);
 await app.close();

@@ -65,7 +65,8 @@ function summary(result) {
 
 function failures(s) {
   const bad = [];
-  for (const key of ['non2xx', 'errors', 'timeouts', 'mismatches', 'resets']) if (s[key] > 0) bad.push(`${key}=${s[key]}`);
+  for (const key of ['non2xx', 'errors', 'timeouts', 'mismatches', 'resets'])
+    if (s[key] > 0) bad.push(`${key}=${s[key]}`);
   if (s.total === 0) bad.push('no requests completed');
   return bad.length ? `${bad.join(' ')} statusCodes=${JSON.stringify(s.statusCodeStats)}` : null;
 }
@@ -76,7 +77,13 @@ function percentile(sorted, p) {
 }
 
 async function run(job) {
-  const base = { url: job.url, connections: job.connections, pipelining: 1, timeout: 10, ...(job.overallRate ? { overallRate: job.overallRate } : {}) };
+  const base = {
+    url: job.url,
+    connections: job.connections,
+    pipelining: 1,
+    timeout: 10,
+    ...(job.overallRate ? { overallRate: job.overallRate } : {}),
+  };
   if (job.warmup > 0) {
     const warm = summary(await autocannon({ ...base, duration: job.warmup, setupClient: connectionSetup(job) }));
     const bad = failures(warm);
@@ -96,7 +103,9 @@ async function run(job) {
         .catch((err) => ({ error: String(err), start, end: Date.now() }));
     }, job.cleanupAtMs);
   }
-  const measured = summary(await autocannon({ ...base, duration: job.duration, setupClient: connectionSetup(job, latencies) }));
+  const measured = summary(
+    await autocannon({ ...base, duration: job.duration, setupClient: connectionSetup(job, latencies) }),
+  );
   clearTimeout(timer);
   const out = { ...measured, failure: failures(measured) };
   if (cleanup) out.cleanup = await cleanup;
@@ -112,7 +121,12 @@ async function run(job) {
     inWindow.sort((a, b) => a - b);
     out.recorded = { count: all.length, p50: percentile(all, 50), p99: percentile(all, 99), max: all.at(-1) };
     if (w) {
-      out.window = { count: inWindow.length, p50: percentile(inWindow, 50), p99: percentile(inWindow, 99), max: inWindow.at(-1) };
+      out.window = {
+        count: inWindow.length,
+        p50: percentile(inWindow, 50),
+        p99: percentile(inWindow, 99),
+        max: inWindow.at(-1),
+      };
     }
   }
   return out;

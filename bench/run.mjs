@@ -17,7 +17,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
-import { commandCalls, monitor, perRequest, pinned, progress, runLoad, startServer, waitForQuiet } from './lib/harness.mjs';
+import {
+  commandCalls,
+  monitor,
+  perRequest,
+  pinned,
+  progress,
+  runLoad,
+  startServer,
+  waitForQuiet,
+} from './lib/harness.mjs';
 import { PEERS } from './lib/peers.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { DEFAULTS, writeResults } from './lib/report.mjs';
@@ -34,7 +43,11 @@ function num(name, fallback) {
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
   return n;
 }
-const list = (name) => (process.env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (name) =>
+  (process.env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const cfg = {
   rounds: Math.max(1, Math.floor(num('BENCH_ROUNDS', DEFAULTS.rounds))),
@@ -48,7 +61,9 @@ const cfg = {
   out: process.env.BENCH_OUT === '-' ? null : (process.env.BENCH_OUT ?? join(ROOT, 'bench')),
 };
 const peers = cfg.peers.length ? PEERS.filter((p) => cfg.peers.includes(p.name)) : PEERS.filter((p) => !p.experiment);
-for (const name of cfg.peers) if (!PEERS.some((p) => p.name === name)) throw new Error(`unknown peer "${name}" (${PEERS.map((p) => p.name).join(', ')})`);
+for (const name of cfg.peers)
+  if (!PEERS.some((p) => p.name === name))
+    throw new Error(`unknown peer "${name}" (${PEERS.map((p) => p.name).join(', ')})`);
 if (!existsSync(join(ROOT, 'dist/index.js')) || !existsSync(join(ROOT, 'dist-bench/servers/main.js'))) {
   throw new Error('build first: npm run bench builds dist/ and dist-bench/ before it starts');
 }
@@ -75,7 +90,15 @@ const ctx = {
   async measure({ name, server, round, prepare, env, recordLatencies, cleanupAtMs, onPrepared }) {
     const profileDir = cfg.profile.includes(name) ? join(ROOT, 'bench/profiles', `${name}-r${round}`) : undefined;
     const busyBefore = await waitForQuiet();
-    current = await startServer({ server, cpus: cpu.server, redisUrl, prefix, env, profileDir, logFile: join(logDir, `${name}-r${round}.log`) });
+    current = await startServer({
+      server,
+      cpus: cpu.server,
+      redisUrl,
+      prefix,
+      env,
+      profileDir,
+      logFile: join(logDir, `${name}-r${round}.log`),
+    });
     try {
       const prep = await prepare(current.url, cfg.connections);
       await onPrepared?.(current.url, prep);
@@ -117,7 +140,10 @@ const ctx = {
       await current.stop();
       current = undefined;
       if (profileDir) {
-        for (const line of summarizeProfile(profileDir, join(ROOT, 'bench/profiles', `${name}-r${round}.txt`), { windowSeconds: cfg.duration })) progress(`  ${line}`);
+        for (const line of summarizeProfile(profileDir, join(ROOT, 'bench/profiles', `${name}-r${round}.txt`), {
+          windowSeconds: cfg.duration,
+        }))
+          progress(`  ${line}`);
       }
     }
   },
@@ -150,15 +176,26 @@ try {
           peer.name === 'module-bearer' && round === 1
             ? async (url, prep) => {
                 results.monitor = await monitor(Number(redisAddress.port), redisAddress.hostname, async () => {
-                  for (let i = 0; i < 20; i++) await (await fetch(`${url}/me`, { headers: prep.specs[0].headers })).text();
+                  for (let i = 0; i < 20; i++)
+                    await (await fetch(`${url}/me`, { headers: prep.specs[0].headers })).text();
                 });
                 results.monitor.requests = 20;
               }
             : undefined,
       });
-      (results.peers[peer.name] ??= { label: peer.label, module: Boolean(peer.module), experiment: Boolean(peer.experiment), runs: [] }).runs.push({ round, ...r });
-      const cmds = Object.entries(r.redis).map(([c, v]) => `${c} ${v.perRequest.toFixed(2)}`).join(', ') || 'none';
-      progress(`  ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server ${Math.round(r.cpuUsPerRequest)} µs CPU/request (${Math.round(100 * r.serverCpuShare)}% of a CPU), load avg ${r.loadAverage.toFixed(1)}; Redis commands/request: ${cmds}`);
+      (results.peers[peer.name] ??= {
+        label: peer.label,
+        module: Boolean(peer.module),
+        experiment: Boolean(peer.experiment),
+        runs: [],
+      }).runs.push({ round, ...r });
+      const cmds =
+        Object.entries(r.redis)
+          .map(([c, v]) => `${c} ${v.perRequest.toFixed(2)}`)
+          .join(', ') || 'none';
+      progress(
+        `  ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server ${Math.round(r.cpuUsPerRequest)} µs CPU/request (${Math.round(100 * r.serverCpuShare)}% of a CPU), load avg ${r.loadAverage.toFixed(1)}; Redis commands/request: ${cmds}`,
+      );
     }
   }
   if (cfg.extras) {
@@ -169,11 +206,14 @@ try {
     results.memory = await memoryScenario({ redis, total: cfg.sessions });
     progress(`scaling: GET /me with 1 vs ${cfg.sessions} live sessions`);
     results.scaling = await scalingScenario({ ctx, total: cfg.sessions });
-    for (const s of results.scaling) progress(`  round ${s.round}, ${s.live} live: ${Math.round(s.rps)} req/s, p99 ${s.p99} ms`);
+    for (const s of results.scaling)
+      progress(`  round ${s.round}, ${s.live} live: ${Math.round(s.rps)} req/s, p99 ${s.p99} ms`);
     progress(`cleanup: one tick over ${cfg.sessions} expired index entries under load`);
     results.cleanup = await cleanupScenario({ ctx, total: cfg.sessions });
     for (const r of results.cleanup.runs) {
-      progress(`  ${r.during ? 'during' : 'before'}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms${r.window ? `, p99 in the tick window ${r.window.p99.toFixed(1)} ms (${r.window.count} requests)` : ''}${r.cleanup ? `, tick ${Math.round(r.cleanup.body?.ms)} ms ${JSON.stringify(r.cleanup.body)}` : ''}`);
+      progress(
+        `  ${r.during ? 'during' : 'before'}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms${r.window ? `, p99 in the tick window ${r.window.p99.toFixed(1)} ms (${r.window.count} requests)` : ''}${r.cleanup ? `, tick ${Math.round(r.cleanup.body?.ms)} ms ${JSON.stringify(r.cleanup.body)}` : ''}`,
+      );
     }
   }
   results.finished = new Date().toISOString();
@@ -229,7 +269,17 @@ function machineFacts(redisSource) {
     redis: sh('redis-server', ['-v']),
     redisSource,
     packages: Object.fromEntries(
-      ['@nestjs/core', '@nestjs/platform-express', 'express', 'autocannon', 'jsonwebtoken', 'passport-jwt', 'express-session', 'connect-redis', 'redis'].map((p) => [p, version(p)]),
+      [
+        '@nestjs/core',
+        '@nestjs/platform-express',
+        'express',
+        'autocannon',
+        'jsonwebtoken',
+        'passport-jwt',
+        'express-session',
+        'connect-redis',
+        'redis',
+      ].map((p) => [p, version(p)]),
     ),
   };
 }

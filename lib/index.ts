@@ -13,7 +13,11 @@ export { type RequestCredential, SessionTransport } from './http/session-transpo
 export { TokenResponseInterceptor } from './interceptors/token-response.interceptor.js';
 export * from './interfaces/index.js';
 export { MemorySessionRepository } from './repository/memory-session.repository.js';
-export { RedisSessionRepository, type RedisClockMode, type RedisRepositoryOptions } from './repository/redis-session.repository.js';
+export {
+  RedisSessionRepository,
+  type RedisClockMode,
+  type RedisRepositoryOptions,
+} from './repository/redis-session.repository.js';
 export { HKDF_INFO } from './session-keys.js';
 export * from './session.constants.js';
 export { SessionConfigError, SessionStoreUnavailableError, SessionUnauthorizedError } from './session.errors.js';

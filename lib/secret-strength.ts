@@ -4,7 +4,17 @@ import { SessionConfigError } from './session.errors.js';
 /** Shortest secret accepted anywhere: 256 bits, the HS256 output size (RFC 7518 §3.2). */
 export const MIN_SECRET_BYTES = 32;
 /** Placeholder words long enough to count anywhere (random base64 holds one about once in 10^7 secrets). */
-const PLACEHOLDER_WORDS = ['secret', 'change', 'placeholder', 'example', 'default', 'password', 'replace', 'sample', 'testing'];
+const PLACEHOLDER_WORDS = [
+  'secret',
+  'change',
+  'placeholder',
+  'example',
+  'default',
+  'password',
+  'replace',
+  'sample',
+  'testing',
+];
 /**
  * Short words: as plain substrings they turn up in about 1 in 6 000 random base64url secrets
  * ("...tEsT..."), which made genuinely random secrets fail at startup. So in mixed-case text (what
@@ -49,7 +59,9 @@ export function assertStrongSecret(secret: string | Buffer, what: string): Buffe
   // latin1 maps each byte to one character, so Buffer.alloc(32) or Buffer.from('change-me…') are caught too.
   const reason = placeholderReason(typeof secret === 'string' ? secret : bytes.toString('latin1'));
   if (reason) {
-    throw new SessionConfigError(`${what} looks like a placeholder (${reason}); use at least 32 random bytes from a CSPRNG`);
+    throw new SessionConfigError(
+      `${what} looks like a placeholder (${reason}); use at least 32 random bytes from a CSPRNG`,
+    );
   }
   return bytes;
 }

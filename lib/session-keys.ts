@@ -1,5 +1,9 @@
 import { createPrivateKey, createPublicKey, createSecretKey, hkdfSync, KeyObject, sign, verify } from 'node:crypto';
-import type { AccessTokenAlgorithm, KeyInput, SessionModuleOptions } from './interfaces/session-module-options.interface.js';
+import type {
+  AccessTokenAlgorithm,
+  KeyInput,
+  SessionModuleOptions,
+} from './interfaces/session-module-options.interface.js';
 import { assertStrongSecret, MIN_SECRET_BYTES } from './secret-strength.js';
 import { SessionConfigError } from './session.errors.js';
 
@@ -59,7 +63,9 @@ function assertAsymmetricKey(key: KeyObject, algorithm: AccessTokenAlgorithm, wh
   }
   const details = key.asymmetricKeyDetails ?? {};
   if (expected === 'rsa' && (details.modulusLength ?? 0) < 2048) {
-    throw new SessionConfigError(`${what} is a ${details.modulusLength}-bit RSA key; ${algorithm} needs at least 2048 bits`);
+    throw new SessionConfigError(
+      `${what} is a ${details.modulusLength}-bit RSA key; ${algorithm} needs at least 2048 bits`,
+    );
   }
   if (expected === 'ec' && details.namedCurve !== 'prime256v1') {
     throw new SessionConfigError(`${what} is on curve ${details.namedCurve}; ES256 needs a P-256 (prime256v1) key`);
@@ -77,7 +83,9 @@ function resolveAccessKeys(options: SessionModuleOptions, master: Buffer | undef
   const a = options.accessToken ?? {};
   const algorithm = a.algorithm ?? 'HS256';
   if (!['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'].includes(algorithm)) {
-    throw new SessionConfigError(`accessToken.algorithm "${algorithm}" is not supported (HS256, RS256, PS256, ES256, EdDSA)`);
+    throw new SessionConfigError(
+      `accessToken.algorithm "${algorithm}" is not supported (HS256, RS256, PS256, ES256, EdDSA)`,
+    );
   }
   const kid = a.kid === undefined ? undefined : assertKid(a.kid, 'accessToken.kid');
   let signKey: KeyObject;
@@ -97,7 +105,7 @@ function resolveAccessKeys(options: SessionModuleOptions, master: Buffer | undef
     assertAsymmetricKey(verifyKey, algorithm, 'accessToken.publicKey');
     // A pair that does not match would start fine and then refuse every token it issued.
     const probe = Buffer.from('nestjs-jwt-session key check');
-    let matches = false;
+    let matches: boolean;
     try {
       const digest = algorithm === 'EdDSA' ? null : 'sha256'; // Ed25519 hashes internally
       matches = verify(digest, probe, verifyKey, sign(digest, probe, signKey));

@@ -112,13 +112,19 @@ describe('resolveSessionOptions', () => {
 
   describe('timeouts', () => {
     it('refuses an access ttl that is not shorter than the idle timeout', () => {
-      expect(refusal({ secret: SECRET, accessToken: { ttl: 1800 }, idleTimeout: 1800 })).toMatch(/accessToken\.ttl.*shorter than idleTimeout/);
+      expect(refusal({ secret: SECRET, accessToken: { ttl: 1800 }, idleTimeout: 1800 })).toMatch(
+        /accessToken\.ttl.*shorter than idleTimeout/,
+      );
       expect(refusal({ secret: SECRET, accessToken: { ttl: 3600 } })).toMatch(/shorter than idleTimeout/);
-      expect(() => resolveSessionOptions({ secret: SECRET, accessToken: { ttl: 1799 }, idleTimeout: 1800 })).not.toThrow();
+      expect(() =>
+        resolveSessionOptions({ secret: SECRET, accessToken: { ttl: 1799 }, idleTimeout: 1800 }),
+      ).not.toThrow();
     });
 
     it('refuses an idle timeout longer than the absolute timeout (equal is allowed)', () => {
-      expect(refusal({ secret: SECRET, idleTimeout: 7200, absoluteTimeout: 3600 })).toMatch(/idleTimeout.*absoluteTimeout/);
+      expect(refusal({ secret: SECRET, idleTimeout: 7200, absoluteTimeout: 3600 })).toMatch(
+        /idleTimeout.*absoluteTimeout/,
+      );
       expect(() => resolveSessionOptions({ secret: SECRET, idleTimeout: 3600, absoluteTimeout: 3600 })).not.toThrow();
     });
 
@@ -154,7 +160,10 @@ describe('resolveSessionOptions', () => {
 
     it('derives the refresh key with info "nestjs-jwt-session refresh-token"', () => {
       const token = refresh.sign('u-alice', SID, 0, NOW_S, NOW_S + 3600);
-      expect(jwt.verify(token, refreshKey, { algorithms: ['HS256'], clockTimestamp: NOW_S })).toMatchObject({ typ: 'refresh', gen: 0 });
+      expect(jwt.verify(token, refreshKey, { algorithms: ['HS256'], clockTimestamp: NOW_S })).toMatchObject({
+        typ: 'refresh',
+        gen: 0,
+      });
       expect(() => jwt.verify(token, accessKey, { algorithms: ['HS256'], clockTimestamp: NOW_S })).toThrow();
     });
 
@@ -186,7 +195,9 @@ describe('resolveSessionOptions', () => {
     it('two secrets do not accept each other’s access, refresh or CSRF tokens', () => {
       expect(() => prod.access.verify(staging.access.issue('u', SID, NOW).token, NOW)).toThrow(InvalidTokenError);
       expect(() => staging.access.verify(prod.access.issue('u', SID, NOW).token, NOW)).toThrow(InvalidTokenError);
-      expect(() => prod.refresh.verify(staging.refresh.sign('u', SID, 0, NOW_S, NOW_S + 60), NOW)).toThrow(InvalidTokenError);
+      expect(() => prod.refresh.verify(staging.refresh.sign('u', SID, 0, NOW_S, NOW_S + 60), NOW)).toThrow(
+        InvalidTokenError,
+      );
       expect(prod.csrf.verify(SID, staging.csrf.issue(SID))).toBe(false);
       expect(staging.csrf.verify(SID, prod.csrf.issue(SID))).toBe(false);
       // Sanity: each accepts its own.
@@ -196,7 +207,10 @@ describe('resolveSessionOptions', () => {
 
     it('with a shared secret, issuer and audience still keep environments apart', () => {
       const a = services({ secret: SECRET, accessToken: { issuer: 'https://id.prod.example', audience: 'prod' } });
-      const b = services({ secret: SECRET, accessToken: { issuer: 'https://id.staging.example', audience: 'staging' } });
+      const b = services({
+        secret: SECRET,
+        accessToken: { issuer: 'https://id.staging.example', audience: 'staging' },
+      });
       const c = services({ secret: SECRET, accessToken: { issuer: 'https://id.prod.example', audience: 'staging' } });
       expect(() => a.access.verify(b.access.issue('u', SID, NOW).token, NOW)).toThrow(InvalidTokenError);
       expect(() => a.access.verify(c.access.issue('u', SID, NOW).token, NOW)).toThrow(InvalidTokenError);
@@ -215,9 +229,13 @@ describe('resolveSessionOptions', () => {
         csrfSecret: createSecretKey(k('csrf')),
       });
       const { token } = access.issue('u', SID, NOW);
-      expect(jwt.verify(token, k('access'), { algorithms: ['HS256'], clockTimestamp: NOW_S })).toMatchObject({ sub: 'u' });
+      expect(jwt.verify(token, k('access'), { algorithms: ['HS256'], clockTimestamp: NOW_S })).toMatchObject({
+        sub: 'u',
+      });
       const rt = refresh.sign('u', SID, 1, NOW_S, NOW_S + 60);
-      expect(jwt.verify(rt, k('refresh').toString('base64url'), { algorithms: ['HS256'], clockTimestamp: NOW_S })).toMatchObject({ gen: 1 });
+      expect(
+        jwt.verify(rt, k('refresh').toString('base64url'), { algorithms: ['HS256'], clockTimestamp: NOW_S }),
+      ).toMatchObject({ gen: 1 });
       const [nonce, mac] = csrf.issue(SID).split('.') as [string, string];
       expect(createHmac('sha256', k('csrf')).update(`${SID}.${nonce}`).digest('base64url')).toBe(mac);
     });
@@ -230,15 +248,25 @@ describe('resolveSessionOptions', () => {
 
     it('refuses weak explicit keys', () => {
       expect(refusal({ secret: SECRET, accessToken: { secret: 'short' } })).toMatch(/accessToken\.secret.*at least 32/);
-      expect(refusal({ secret: SECRET, refreshSecret: createSecretKey(randomBytes(16)) })).toMatch(/refreshSecret.*at least 32/);
-      expect(refusal({ secret: SECRET, csrfSecret: 'change-me-change-me-change-me-change-me' })).toMatch(/csrfSecret.*placeholder/);
+      expect(refusal({ secret: SECRET, refreshSecret: createSecretKey(randomBytes(16)) })).toMatch(
+        /refreshSecret.*at least 32/,
+      );
+      expect(refusal({ secret: SECRET, csrfSecret: 'change-me-change-me-change-me-change-me' })).toMatch(
+        /csrfSecret.*placeholder/,
+      );
     });
 
     it('refuses one key reused for two purposes', () => {
       const same = k('same');
-      expect(refusal({ accessToken: { secret: same }, refreshSecret: same, csrfSecret: k('csrf') })).toMatch(/must differ/);
-      expect(refusal({ accessToken: { secret: same }, refreshSecret: k('refresh'), csrfSecret: same })).toMatch(/must differ/);
-      expect(refusal({ accessToken: { secret: k('access') }, refreshSecret: same, csrfSecret: same })).toMatch(/must differ/);
+      expect(refusal({ accessToken: { secret: same }, refreshSecret: same, csrfSecret: k('csrf') })).toMatch(
+        /must differ/,
+      );
+      expect(refusal({ accessToken: { secret: same }, refreshSecret: k('refresh'), csrfSecret: same })).toMatch(
+        /must differ/,
+      );
+      expect(refusal({ accessToken: { secret: k('access') }, refreshSecret: same, csrfSecret: same })).toMatch(
+        /must differ/,
+      );
     });
   });
 
@@ -246,17 +274,39 @@ describe('resolveSessionOptions', () => {
     it('refuses a missing or wrong-type key pair with what is needed', () => {
       const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
       const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      expect(refusal({ secret: SECRET, accessToken: { algorithm: 'RS256', privateKey: rsa.privateKey } })).toMatch(/publicKey/);
-      expect(refusal({ secret: SECRET, accessToken: { algorithm: 'RS256', privateKey: ec.privateKey, publicKey: ec.publicKey } })).toMatch(/RS256 needs rsa/);
-      expect(refusal({ secret: SECRET, accessToken: { algorithm: 'ES256', privateKey: rsa.privateKey, publicKey: rsa.publicKey } })).toMatch(/ES256 needs ec/);
+      expect(refusal({ secret: SECRET, accessToken: { algorithm: 'RS256', privateKey: rsa.privateKey } })).toMatch(
+        /publicKey/,
+      );
+      expect(
+        refusal({
+          secret: SECRET,
+          accessToken: { algorithm: 'RS256', privateKey: ec.privateKey, publicKey: ec.publicKey },
+        }),
+      ).toMatch(/RS256 needs rsa/);
+      expect(
+        refusal({
+          secret: SECRET,
+          accessToken: { algorithm: 'ES256', privateKey: rsa.privateKey, publicKey: rsa.publicKey },
+        }),
+      ).toMatch(/ES256 needs ec/);
       expect(refusal({ secret: SECRET, accessToken: { algorithm: 'HS512' as never } })).toMatch(/not supported/);
     });
 
     it('refuses at startup the keys jsonwebtoken would only reject at the first login', () => {
       const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
-      expect(refusal({ secret: SECRET, accessToken: { algorithm: 'RS256', privateKey: weak.privateKey, publicKey: weak.publicKey } })).toMatch(/2048/);
+      expect(
+        refusal({
+          secret: SECRET,
+          accessToken: { algorithm: 'RS256', privateKey: weak.privateKey, publicKey: weak.publicKey },
+        }),
+      ).toMatch(/2048/);
       const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
-      expect(refusal({ secret: SECRET, accessToken: { algorithm: 'ES256', privateKey: p384.privateKey, publicKey: p384.publicKey } })).toMatch(/P-256/);
+      expect(
+        refusal({
+          secret: SECRET,
+          accessToken: { algorithm: 'ES256', privateKey: p384.privateKey, publicKey: p384.publicKey },
+        }),
+      ).toMatch(/P-256/);
     });
 
     it('EdDSA: takes an Ed25519 pair and refuses other key types and a mismatched pair', () => {
@@ -264,16 +314,41 @@ describe('resolveSessionOptions', () => {
       const b = generateKeyPairSync('ed25519');
       const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const ed448 = generateKeyPairSync('ed448');
-      expect(resolveSessionOptions({ secret: SECRET, accessToken: { algorithm: 'EdDSA', privateKey: a.privateKey, publicKey: a.publicKey } }).access.algorithm).toBe('EdDSA');
-      expect(refusal({ secret: SECRET, accessToken: { algorithm: 'EdDSA', privateKey: ec.privateKey, publicKey: ec.publicKey } })).toMatch(/EdDSA needs ed25519/);
-      expect(refusal({ secret: SECRET, accessToken: { algorithm: 'EdDSA', privateKey: ed448.privateKey, publicKey: ed448.publicKey } })).toMatch(/EdDSA needs ed25519/);
-      expect(refusal({ secret: SECRET, accessToken: { algorithm: 'EdDSA', privateKey: a.privateKey, publicKey: b.publicKey } })).toMatch(/do not match/);
+      expect(
+        resolveSessionOptions({
+          secret: SECRET,
+          accessToken: { algorithm: 'EdDSA', privateKey: a.privateKey, publicKey: a.publicKey },
+        }).access.algorithm,
+      ).toBe('EdDSA');
+      expect(
+        refusal({
+          secret: SECRET,
+          accessToken: { algorithm: 'EdDSA', privateKey: ec.privateKey, publicKey: ec.publicKey },
+        }),
+      ).toMatch(/EdDSA needs ed25519/);
+      expect(
+        refusal({
+          secret: SECRET,
+          accessToken: { algorithm: 'EdDSA', privateKey: ed448.privateKey, publicKey: ed448.publicKey },
+        }),
+      ).toMatch(/EdDSA needs ed25519/);
+      expect(
+        refusal({
+          secret: SECRET,
+          accessToken: { algorithm: 'EdDSA', privateKey: a.privateKey, publicKey: b.publicKey },
+        }),
+      ).toMatch(/do not match/);
     });
 
     it('refuses a private and public key that do not belong together', () => {
       const a = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const b = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      expect(refusal({ secret: SECRET, accessToken: { algorithm: 'ES256', privateKey: a.privateKey, publicKey: b.publicKey } })).toMatch(/do not match/);
+      expect(
+        refusal({
+          secret: SECRET,
+          accessToken: { algorithm: 'ES256', privateKey: a.privateKey, publicKey: b.publicKey },
+        }),
+      ).toMatch(/do not match/);
     });
 
     it('accepts PEM strings', () => {
@@ -294,10 +369,14 @@ describe('resolveSessionOptions', () => {
     it('needs a current kid, refuses a previous kid equal to it, and refuses odd kids', () => {
       const old = { kid: 'k1', key: pseudoRandom('k1', 0) };
       expect(refusal({ secret: SECRET, accessToken: { previousKeys: [old] } })).toMatch(/kid is required/);
-      expect(refusal({ secret: SECRET, accessToken: { kid: 'k1', previousKeys: [old] } })).toMatch(/equals the current kid/);
+      expect(refusal({ secret: SECRET, accessToken: { kid: 'k1', previousKeys: [old] } })).toMatch(
+        /equals the current kid/,
+      );
       expect(refusal({ secret: SECRET, accessToken: { kid: '../../etc/passwd' } })).toMatch(/kid/);
       expect(refusal({ secret: SECRET, accessToken: { kid: "' OR 1=1 --" } })).toMatch(/kid/);
-      expect(refusal({ secret: SECRET, accessToken: { kid: 'k2', previousKeys: [{ kid: 'k1', key: 'short' }] } })).toMatch(/previousKeys/);
+      expect(
+        refusal({ secret: SECRET, accessToken: { kid: 'k2', previousKeys: [{ kid: 'k1', key: 'short' }] } }),
+      ).toMatch(/previousKeys/);
     });
   });
 
@@ -322,10 +401,22 @@ describe('resolveSessionOptions', () => {
     it.each([
       ['__Host- with a Domain', { domain: 'example.com' }, /__Host-.*Domain/],
       ['__Host- access name without Secure', { secure: false, accessName: '__Host-session' }, /needs cookies\.secure/],
-      ['__Secure- refresh name without Secure', { secure: false, refreshName: '__Secure-refresh' }, /needs cookies\.secure/],
+      [
+        '__Secure- refresh name without Secure',
+        { secure: false, refreshName: '__Secure-refresh' },
+        /needs cookies\.secure/,
+      ],
       ['__Host- refresh name (it is path-scoped)', { refreshName: '__Host-refresh' }, /refreshName cannot use __Host-/],
-      ['SameSite=None on the access cookie without Secure', { secure: false, accessSameSite: 'None' }, /SameSite=None needs cookies\.secure/],
-      ['SameSite=None on the refresh cookie without Secure', { secure: false, refreshSameSite: 'None' }, /SameSite=None/],
+      [
+        'SameSite=None on the access cookie without Secure',
+        { secure: false, accessSameSite: 'None' },
+        /SameSite=None needs cookies\.secure/,
+      ],
+      [
+        'SameSite=None on the refresh cookie without Secure',
+        { secure: false, refreshSameSite: 'None' },
+        /SameSite=None/,
+      ],
       ['the same name for both cookies', { accessName: 'sess', refreshName: 'sess' }, /must differ/],
       ['an invalid cookie name', { accessName: 'a b;c' }, /not a valid cookie name/],
     ] as Array<[string, SessionModuleOptions['cookies'], RegExp]>)('refuses %s', (_name, cookies, message) => {
@@ -334,7 +425,10 @@ describe('resolveSessionOptions', () => {
 
     it('accepts a Domain with a __Secure- access name, and SameSite=None with Secure', () => {
       expect(() =>
-        resolveSessionOptions({ secret: SECRET, cookies: { domain: 'example.com', accessName: '__Secure-session', accessSameSite: 'None' } }),
+        resolveSessionOptions({
+          secret: SECRET,
+          cookies: { domain: 'example.com', accessName: '__Secure-session', accessSameSite: 'None' },
+        }),
       ).not.toThrow();
     });
   });
@@ -356,19 +450,18 @@ describe('resolveSessionOptions', () => {
   });
 
   it('keeps allowed origins as scheme://host[:port], normalised the way browsers send them', () => {
-    const origins = (list: string[]) => [...resolveSessionOptions({ secret: SECRET, csrf: { allowedOrigins: list } }).csrf.allowedOrigins];
+    const origins = (list: string[]) => [
+      ...resolveSessionOptions({ secret: SECRET, csrf: { allowedOrigins: list } }).csrf.allowedOrigins,
+    ];
     expect(origins(['capacitor://localhost', 'Ionic://LocalHost', 'app://my-app:8080', 'file://'])).toEqual([
       'capacitor://localhost',
       'ionic://localhost',
       'app://my-app:8080',
       'file://',
     ]);
-    expect(origins(['HTTPS://App.Example.COM:443', 'http://localhost:80/', 'http://localhost:3000', 'https://[::1]:8443'])).toEqual([
-      'https://app.example.com',
-      'http://localhost',
-      'http://localhost:3000',
-      'https://[::1]:8443',
-    ]);
+    expect(
+      origins(['HTTPS://App.Example.COM:443', 'http://localhost:80/', 'http://localhost:3000', 'https://[::1]:8443']),
+    ).toEqual(['https://app.example.com', 'http://localhost', 'http://localhost:3000', 'https://[::1]:8443']);
     expect(origins(['capacitor://localhost'])).not.toContain('null');
   });
 });

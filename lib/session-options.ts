@@ -44,7 +44,8 @@ function positive(value: number | undefined, fallback: number, what: string): nu
 
 function cookieName(name: string | undefined, fallback: string, what: string): string {
   const n = name ?? fallback;
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(n)) throw new SessionConfigError(`${what} "${n}" is not a valid cookie name`);
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(n))
+    throw new SessionConfigError(`${what} "${n}" is not a valid cookie name`);
   return n;
 }
 
@@ -103,7 +104,9 @@ export function resolveSessionOptions(
     [cookies.refreshName, 'cookies.refreshName'],
   ] as const) {
     if ((name.startsWith('__Host-') || name.startsWith('__Secure-')) && !secure) {
-      throw new SessionConfigError(`${what} "${name}" needs cookies.secure (browsers drop prefixed cookies without Secure)`);
+      throw new SessionConfigError(
+        `${what} "${name}" needs cookies.secure (browsers drop prefixed cookies without Secure)`,
+      );
     }
     if (name.startsWith('__Host-') && cookies.domain) {
       throw new SessionConfigError(`${what} "${name}" cannot be used with cookies.domain (__Host- forbids Domain)`);
@@ -115,12 +118,14 @@ export function resolveSessionOptions(
   if ((cookies.accessSameSite === 'None' || cookies.refreshSameSite === 'None') && !secure) {
     throw new SessionConfigError('SameSite=None needs cookies.secure (browsers reject it otherwise)');
   }
-  if (cookies.accessName === cookies.refreshName) throw new SessionConfigError('access and refresh cookie names must differ');
+  if (cookies.accessName === cookies.refreshName)
+    throw new SessionConfigError('access and refresh cookie names must differ');
 
   const allowedOrigins = new Set<string>();
   for (const o of options.csrf?.allowedOrigins ?? []) {
     const parsed = normaliseOrigin(o);
-    if ('problem' in parsed) throw new SessionConfigError(`csrf.allowedOrigins entry ${JSON.stringify(o)} ${parsed.problem}`);
+    if ('problem' in parsed)
+      throw new SessionConfigError(`csrf.allowedOrigins entry ${JSON.stringify(o)} ${parsed.problem}`);
     allowedOrigins.add(parsed.origin);
   }
   const headerName = (options.csrf?.headerName ?? 'x-csrf-token').toLowerCase();

@@ -10,7 +10,10 @@ import { SYSTEM_CLOCK, type SessionClock } from './session-clock.js';
 import { SESSION_CLOCK, SESSION_RESOLVED_OPTIONS, SESSION_ROUTE_PREFIX } from './session.internal-constants.js';
 
 function isRepository(store: SessionStoreInput): store is SessionRepository {
-  return typeof (store as SessionRepository).validate === 'function' && typeof (store as SessionRepository).rotate === 'function';
+  return (
+    typeof (store as SessionRepository).validate === 'function' &&
+    typeof (store as SessionRepository).rotate === 'function'
+  );
 }
 
 /** Builds the repository from `options.store`. A configured Redis never falls back to memory. */

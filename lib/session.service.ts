@@ -140,7 +140,11 @@ export class SessionService {
    * `SessionStoreUnavailableError`. `ip` (for audit events) may be a function, called only
    * when an event needs it.
    */
-  async authenticate(token: unknown, transport: 'cookie' | 'bearer', ip?: string | (() => string)): Promise<SessionPrincipal> {
+  async authenticate(
+    token: unknown,
+    transport: 'cookie' | 'bearer',
+    ip?: string | (() => string),
+  ): Promise<SessionPrincipal> {
     const now = this.options.clock();
     let claims: AccessClaims;
     try {
@@ -152,7 +156,11 @@ export class SessionService {
   }
 
   /** The store half of `authenticate`, for callers (Passport) that verified the signature already. */
-  async authenticateVerified(payload: unknown, transport: 'cookie' | 'bearer', ip?: string | (() => string)): Promise<SessionPrincipal> {
+  async authenticateVerified(
+    payload: unknown,
+    transport: 'cookie' | 'bearer',
+    ip?: string | (() => string),
+  ): Promise<SessionPrincipal> {
     const now = this.options.clock();
     let claims: AccessClaims;
     try {
@@ -180,7 +188,12 @@ export class SessionService {
       if (result.status === 'expired') {
         this.events.emit('session_expired', { userId: claims.sub, sessionId: claims.sid, ip });
       } else {
-        this.events.emit('authn_token_invalid', { userId: claims.sub, sessionId: claims.sid, ip, reason: 'session_' + result.status });
+        this.events.emit('authn_token_invalid', {
+          userId: claims.sub,
+          sessionId: claims.sid,
+          ip,
+          reason: 'session_' + result.status,
+        });
       }
       throw new SessionUnauthorizedError(`session_${result.status}`);
     }
@@ -262,7 +275,12 @@ export class SessionService {
   }
 
   /** Ends one session. Returns false when it did not exist (or belongs to someone else). */
-  async revoke(userId: string, sessionId: string, reason: SessionRevokeReason = 'admin', ip?: string): Promise<boolean> {
+  async revoke(
+    userId: string,
+    sessionId: string,
+    reason: SessionRevokeReason = 'admin',
+    ip?: string,
+  ): Promise<boolean> {
     const existed = await this.repository.revoke(userId, sessionId);
     if (existed) this.events.emit('session_revoked', { userId, sessionId, ip, reason });
     return existed;

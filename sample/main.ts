@@ -16,7 +16,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: unknown) => {
-  const message = err instanceof SessionConfigError ? err.message : `failed to start: ${(err as Error)?.stack ?? err}`;
+  const message =
+    err instanceof SessionConfigError ? err.message : `failed to start: ${(err as Error)?.stack ?? String(err)}`;
   console.error(message);
   process.exit(1);
 });

@@ -36,13 +36,21 @@ async function createStore(): Promise<SessionModuleOptions['store']> {
   const socket = { connectTimeout: 1000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) };
   if (process.env.REDIS_CLUSTER_NODES) {
     const rootNodes = process.env.REDIS_CLUSTER_NODES.split(',').map((n) => ({ url: `redis://${n.trim()}` }));
-    const cluster = createCluster({ rootNodes, defaults: { socket, disableOfflineQueue: true, commandsQueueMaxLength: QUEUE_MAX } });
+    const cluster = createCluster({
+      rootNodes,
+      defaults: { socket, disableOfflineQueue: true, commandsQueueMaxLength: QUEUE_MAX },
+    });
     cluster.on('error', reportRedisError());
     await cluster.connect();
     return redisClusterInsStore(cluster as never, { rootNodes });
   }
   if (process.env.REDIS_URL) {
-    const client = createClient({ url: process.env.REDIS_URL, socket, disableOfflineQueue: true, commandsQueueMaxLength: QUEUE_MAX });
+    const client = createClient({
+      url: process.env.REDIS_URL,
+      socket,
+      disableOfflineQueue: true,
+      commandsQueueMaxLength: QUEUE_MAX,
+    });
     client.on('error', reportRedisError());
     // Not awaited: the app starts even while Redis is down and answers 503 until it is back.
     client.connect().catch(() => undefined);

@@ -29,7 +29,10 @@ export class UsersService implements OnModuleInit {
       const salt = randomBytes(16);
       this.users.set(user.email, { user, salt, hash: await scryptAsync(password, salt, 32) });
     }
-    this.dummy = { salt: randomBytes(16), hash: await scryptAsync(randomBytes(16).toString('hex'), randomBytes(16), 32) };
+    this.dummy = {
+      salt: randomBytes(16),
+      hash: await scryptAsync(randomBytes(16).toString('hex'), randomBytes(16), 32),
+    };
   }
 
   async verify(email: string, password: string): Promise<DemoUser | null> {

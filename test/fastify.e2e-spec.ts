@@ -12,7 +12,9 @@ describe('sample on Fastify', () => {
   let url: string;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ secret: TEST_SECRET })] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.register({ secret: TEST_SECRET })],
+    }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
     await app.listen(0, '127.0.0.1');
     url = await app.getUrl();

@@ -22,8 +22,8 @@ function parseCsp(header: string): Record<string, string[]> {
 
 /** What the page loads: the src of each script and the href of each stylesheet. */
 function pageFiles(html: string): string[] {
-  const scripts = [...html.matchAll(/<script\b[^>]*\bsrc="([^"]+)"/gi)].map((m) => m[1]!);
-  const styles = [...html.matchAll(/<link\b[^>]*\brel="stylesheet"[^>]*\bhref="([^"]+)"/gi)].map((m) => m[1]!);
+  const scripts = [...html.matchAll(/<script\b[^>]*\bsrc="([^"]+)"/gi)].map((m) => m[1]);
+  const styles = [...html.matchAll(/<link\b[^>]*\brel="stylesheet"[^>]*\bhref="([^"]+)"/gi)].map((m) => m[1]);
   return [...scripts, ...styles];
 }
 
@@ -45,7 +45,7 @@ async function expectPageUnderOwnCsp(url: string): Promise<void> {
   // Nothing inline that the policy blocks: script bodies, <style>, style="…", onclick="…", javascript: URLs.
   for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
     expect(m[1]).toMatch(/\bsrc="/);
-    expect(m[2]!.trim()).toBe('');
+    expect(m[2].trim()).toBe('');
   }
   expect(html).not.toMatch(/<style\b/i);
   expect(html).not.toMatch(/\sstyle\s*=/i);
@@ -56,13 +56,14 @@ async function expectPageUnderOwnCsp(url: string): Promise<void> {
   expect(files.sort()).toEqual(['/demo.css', '/demo.js']);
   for (const file of files) {
     const asset = await request(url).get(file).expect(200);
-    expect(asset.headers['content-type']).toMatch(TYPES[file.slice(file.lastIndexOf('.'))]!);
+    expect(asset.headers['content-type']).toMatch(TYPES[file.slice(file.lastIndexOf('.'))]);
     expect(asset.headers['x-content-type-options']).toBe('nosniff');
     expect((asset.text ?? '').length).toBeGreaterThan(50);
   }
   // The script is the page's own: it drives the buttons the browser test presses.
   const script = (await request(url).get('/demo.js')).text;
-  for (const id of ['login', 'me-btn', 'sessions-btn', 'refresh-btn', 'logout-btn', 'note']) expect(script).toContain(`'${id}'`);
+  for (const id of ['login', 'me-btn', 'sessions-btn', 'refresh-btn', 'logout-btn', 'note'])
+    expect(script).toContain(`'${id}'`);
 }
 
 describe('the demo page under its own CSP', () => {
@@ -73,7 +74,7 @@ describe('the demo page under its own CSP', () => {
     await proc?.stop();
   });
 
-  it('in-process: a CSP of only \'self\' (and \'none\'), nothing inline, its files served', async () => {
+  it("in-process: a CSP of only 'self' (and 'none'), nothing inline, its files served", async () => {
     sample = await startSample({ store: new MemorySessionRepository() });
     await expectPageUnderOwnCsp(sample.url);
   });

@@ -90,7 +90,13 @@ describe('sessionOptionsFromEnv (sample/session.config.ts)', () => {
   });
 
   it('empty values count as unset', async () => {
-    setEnv({ SESSION_ACCESS_TTL: '', SESSION_IDLE_TIMEOUT: '', SESSION_ABSOLUTE_TIMEOUT: '', SESSION_REFRESH_GRACE: '', SESSION_ALLOWED_ORIGINS: '' });
+    setEnv({
+      SESSION_ACCESS_TTL: '',
+      SESSION_IDLE_TIMEOUT: '',
+      SESSION_ABSOLUTE_TIMEOUT: '',
+      SESSION_REFRESH_GRACE: '',
+      SESSION_ALLOWED_ORIGINS: '',
+    });
     const o = await sessionOptionsFromEnv();
     expect([o.accessToken?.ttl, o.idleTimeout, o.absoluteTimeout, o.refreshGrace]).toEqual([900, 1800, 604800, 10]);
     expect(o.csrf?.allowedOrigins).toEqual([]);
@@ -117,7 +123,10 @@ describe('sessionOptionsFromEnv (sample/session.config.ts)', () => {
     expect(resolved.idleTimeoutMs).toBe(300_000);
     expect(resolved.absoluteTimeoutMs).toBe(3_600_000);
     expect(resolved.graceMs).toBe(25_000);
-    expect([...resolved.csrf.allowedOrigins].sort()).toEqual(['https://admin.example.com:8443', 'https://app.example.com']);
+    expect([...resolved.csrf.allowedOrigins].sort()).toEqual([
+      'https://admin.example.com:8443',
+      'https://app.example.com',
+    ]);
   });
 
   it('SESSION_REFRESH_GRACE=0 is kept as 0 (not replaced by the default)', async () => {
@@ -148,7 +157,8 @@ describe('LOGIN_THROTTLE (sample/login-throttle.ts; over HTTP in sample-login-th
   };
   // @nestjs/throttler's normalizeIp cannot be loaded under Jest; this one only marks that it was used.
   const normalizeIp = (ip: string) => `n(${ip})`;
-  const context = (cls: unknown, handler: unknown) => ({ getClass: () => cls, getHandler: () => handler }) as unknown as ExecutionContext;
+  const context = (cls: unknown, handler: unknown) =>
+    ({ getClass: () => cls, getHandler: () => handler }) as unknown as ExecutionContext;
 
   it('unset or empty: 0, the sample loads no throttler', () => {
     expect(loginThrottleLimit()).toBe(0);
@@ -168,9 +178,11 @@ describe('LOGIN_THROTTLE (sample/login-throttle.ts; over HTTP in sample-login-th
   });
 
   it('the per-email key is the normalised address plus the lower-cased email, whatever the body holds', async () => {
-    const track = asObject(loginThrottleOptions(2, normalizeIp)).throttlers[1]!.getTracker!;
+    const track = asObject(loginThrottleOptions(2, normalizeIp)).throttlers[1].getTracker!;
     const anyContext = context(AuthController, AuthController.prototype.login);
-    expect(await track({ ip: '10.0.0.1', body: { email: 'Alice@Example.com' } }, anyContext)).toBe('n(10.0.0.1)|alice@example.com');
+    expect(await track({ ip: '10.0.0.1', body: { email: 'Alice@Example.com' } }, anyContext)).toBe(
+      'n(10.0.0.1)|alice@example.com',
+    );
     for (const body of [undefined, null, [], 'x', { email: 42 }]) {
       expect(await track({ ip: '10.0.0.1', body }, anyContext)).toBe('n(10.0.0.1)|');
     }
@@ -179,7 +191,9 @@ describe('LOGIN_THROTTLE (sample/login-throttle.ts; over HTTP in sample-login-th
   it('a value that is not a whole number fails startup instead of turning the throttle off', async () => {
     setEnv({ LOGIN_THROTTLE: 'abc' });
     expect(() => loginThrottleLimit()).toThrow('LOGIN_THROTTLE must be a whole number, got "abc"');
-    await expect(startSample({ store: new MemorySessionRepository() })).rejects.toThrow('LOGIN_THROTTLE must be a whole number, got "abc"');
+    await expect(startSample({ store: new MemorySessionRepository() })).rejects.toThrow(
+      'LOGIN_THROTTLE must be a whole number, got "abc"',
+    );
   });
 });
 
@@ -275,7 +289,9 @@ describe('the environment over HTTP', () => {
     });
 
     it('listed origins may log in and post by cookie; others still may not', async () => {
-      const { url } = await sampleWithEnv({ SESSION_ALLOWED_ORIGINS: 'https://app.example.com, https://admin.example.com' });
+      const { url } = await sampleWithEnv({
+        SESSION_ALLOWED_ORIGINS: 'https://app.example.com, https://admin.example.com',
+      });
       const login = await request(url).post('/auth/login').set('Origin', 'https://app.example.com').send(ALICE);
       expect(login.status).toBe(200);
       const alice = new CookieClient(url);

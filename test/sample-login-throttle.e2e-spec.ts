@@ -50,7 +50,10 @@ describe.each([
     expect(retryAfter).toBeLessThanOrEqual(60);
     await request(url).post('/auth/login').send(ALICE).expect(429);
     // Keyed by address + lower-cased email: a case variant is the same key.
-    await request(url).post('/auth/login').send({ ...ALICE, email: ALICE.email.toUpperCase() }).expect(429);
+    await request(url)
+      .post('/auth/login')
+      .send({ ...ALICE, email: ALICE.email.toUpperCase() })
+      .expect(429);
     await request(url).post('/auth/login').send(BOB).expect(200);
   });
 
@@ -69,7 +72,11 @@ describe.each([
 
   it('LOGIN_THROTTLE=1: one address spraying many emails is cut off after 10 attempts, for every email', async () => {
     const url = await sample({ LOGIN_THROTTLE: '1' });
-    for (let i = 0; i < 10; i += 1) await request(url).post('/auth/login').send(wrong(`user-${i}@example.com`)).expect(401);
+    for (let i = 0; i < 10; i += 1)
+      await request(url)
+        .post('/auth/login')
+        .send(wrong(`user-${i}@example.com`))
+        .expect(401);
     await request(url).post('/auth/login').send(wrong('user-10@example.com')).expect(429);
     // A real user behind that address waits too: the address, not only the email, is throttled.
     await request(url).post('/auth/login').send(BOB).expect(429);
@@ -81,4 +88,3 @@ it('LOGIN_THROTTLE that is not a whole number: the sample exits non-zero naming 
     /exited: [\s\S]*LOGIN_THROTTLE must be a whole number, got "5\/min"/,
   );
 });
-

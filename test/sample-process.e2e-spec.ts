@@ -21,8 +21,8 @@ async function run(env: Record<string, string>): Promise<Proc> {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
   const proc: Proc = {
     child,
     url: `http://127.0.0.1:${port}`,

@@ -27,7 +27,9 @@ export function pinned(cpus) {
 
 function spawnNode(cpus, args, options) {
   const pin = pinned(cpus);
-  return pin.length ? spawn(pin[0], [...pin.slice(1), process.execPath, ...args], options) : spawn(process.execPath, args, options);
+  return pin.length
+    ? spawn(pin[0], [...pin.slice(1), process.execPath, ...args], options)
+    : spawn(process.execPath, args, options);
 }
 
 function exitOf(child) {
@@ -51,14 +53,25 @@ export async function startServer({ server, cpus, redisUrl, prefix, logFile, env
   args.push(SERVER_MAIN);
   const child = spawnNode(cpus, args, {
     stdio: ['ignore', fd, fd],
-    env: { ...process.env, NODE_ENV: 'production', NO_COLOR: '1', BENCH_PEER: server, PORT: String(port), REDIS_URL: redisUrl, BENCH_PREFIX: prefix, ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      NO_COLOR: '1',
+      BENCH_PEER: server,
+      PORT: String(port),
+      REDIS_URL: redisUrl,
+      BENCH_PREFIX: prefix,
+      ...env,
+    },
   });
   closeSync(fd);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) {
-      throw new Error(`server ${server} exited with ${child.exitCode}; log ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
+      throw new Error(
+        `server ${server} exited with ${child.exitCode}; log ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`,
+      );
     }
     try {
       if ((await fetch(`${url}/health`)).status === 200) break;
@@ -137,7 +150,8 @@ export async function waitForQuiet({ threshold = 0.2, maxWaitMs = 45_000 } = {})
       return NaN;
     }
     if (busy < threshold || Date.now() > deadline) {
-      if (waited) progress(`  machine ${Math.round(100 * busy)}% busy${busy < threshold ? '' : ' after waiting; going on'}`);
+      if (waited)
+        progress(`  machine ${Math.round(100 * busy)}% busy${busy < threshold ? '' : ' after waiting; going on'}`);
       return busy;
     }
     if (!waited) progress(`  machine ${Math.round(100 * busy)}% busy with other work: waiting for it to calm down`);

@@ -8,12 +8,19 @@ const email = (i) => `user-${i}@bench`;
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 async function post(url, path, body, headers = {}) {
-  return fetch(`${url}${path}`, { method: 'POST', headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) });
+  return fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { ...JSON_HEADERS, ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 async function expectStatus(what, res, expected) {
   const text = await res.text();
-  if (!expected.includes(res.status)) throw new Error(`check failed: ${what} answered ${res.status}, expected ${expected.join('/')}: ${text.slice(0, 200)}`);
+  if (!expected.includes(res.status))
+    throw new Error(
+      `check failed: ${what} answered ${res.status}, expected ${expected.join('/')}: ${text.slice(0, 200)}`,
+    );
   return text;
 }
 
@@ -25,7 +32,8 @@ async function login(url, i, headers = {}) {
 
 function cookiePair(cookies, name) {
   const line = cookies.find((c) => c.startsWith(`${name}=`));
-  if (!line) throw new Error(`login set no ${name} cookie (got ${cookies.map((c) => c.split('=')[0]).join(', ') || 'none'})`);
+  if (!line)
+    throw new Error(`login set no ${name} cookie (got ${cookies.map((c) => c.split('=')[0]).join(', ') || 'none'})`);
   return line.slice(0, line.indexOf(';'));
 }
 
@@ -40,11 +48,17 @@ async function meSpecs(url, count, credential) {
 async function checkMe(url, specs) {
   await expectStatus('GET /me with a credential', await fetch(`${url}/me`, { headers: specs[0].headers }), [200]);
   await expectStatus('GET /me without credentials', await fetch(`${url}/me`), [401]);
-  await expectStatus('GET /me with a forged bearer token', await fetch(`${url}/me`, { headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.AAAA' } }), [401]);
+  await expectStatus(
+    'GET /me with a forged bearer token',
+    await fetch(`${url}/me`, { headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.AAAA' } }),
+    [401],
+  );
   return ['GET /me with credential → 200', 'without → 401', 'forged bearer → 401'];
 }
 
-const bearer = (loginHeaders = {}) => async (url, i) => ({ authorization: `Bearer ${(await login(url, i, loginHeaders)).body.accessToken}` });
+const bearer =
+  (loginHeaders = {}) =>
+  async (url, i) => ({ authorization: `Bearer ${(await login(url, i, loginHeaders)).body.accessToken}` });
 const cookie = (name) => async (url, i) => ({ cookie: cookiePair((await login(url, i)).cookies, name) });
 
 function mePeer(name, server, label, credential, extra = {}) {
@@ -74,11 +88,33 @@ export const PEERS = [
   mePeer('passport-jwt-string', 'passport-jwt-string', 'passport-jwt, string secret (stateless)', bearer()),
   mePeer('express-session', 'express-session', 'express-session + connect-redis', cookie('sid')),
   mePeer('minimal', 'minimal', 'minimal stateful (HS256 + Redis GET)', bearer()),
-  mePeer('module-bearer', 'module', 'this module, @Authenticated(), bearer', bearer({ 'x-auth-transport': 'header' }), { module: true }),
-  mePeer('module-cookie', 'module', 'this module, @Authenticated(), cookie', cookie('__Host-session'), { module: true }),
-  mePeer('minimal-headers', 'minimal-headers', 'experiment: minimal stateful + the 3 response headers the module sets', bearer(), { experiment: true }),
-  mePeer('module-with-interceptor', 'module-with-interceptor', 'experiment: @Authenticated() + TokenResponseInterceptor, bearer', bearer({ 'x-auth-transport': 'header' }), { module: true, experiment: true }),
-  mePeer('module-passport', 'module-passport', "this module, AuthGuard('session-jwt'), bearer", bearer({ 'x-auth-transport': 'header' }), { module: true }),
+  mePeer('module-bearer', 'module', 'this module, @Authenticated(), bearer', bearer({ 'x-auth-transport': 'header' }), {
+    module: true,
+  }),
+  mePeer('module-cookie', 'module', 'this module, @Authenticated(), cookie', cookie('__Host-session'), {
+    module: true,
+  }),
+  mePeer(
+    'minimal-headers',
+    'minimal-headers',
+    'experiment: minimal stateful + the 3 response headers the module sets',
+    bearer(),
+    { experiment: true },
+  ),
+  mePeer(
+    'module-with-interceptor',
+    'module-with-interceptor',
+    'experiment: @Authenticated() + TokenResponseInterceptor, bearer',
+    bearer({ 'x-auth-transport': 'header' }),
+    { module: true, experiment: true },
+  ),
+  mePeer(
+    'module-passport',
+    'module-passport',
+    "this module, AuthGuard('session-jwt'), bearer",
+    bearer({ 'x-auth-transport': 'header' }),
+    { module: true },
+  ),
   {
     name: 'module-refresh',
     server: 'module',
@@ -89,9 +125,17 @@ export const PEERS = [
       for (let i = 0; i < count; i++) {
         specs.push({ refreshToken: (await login(url, i, { 'x-auth-transport': 'header' })).body.refreshToken });
       }
-      const text = await expectStatus('POST /auth/refresh', await post(url, '/auth/refresh', { refreshToken: specs[0].refreshToken }), [200]);
+      const text = await expectStatus(
+        'POST /auth/refresh',
+        await post(url, '/auth/refresh', { refreshToken: specs[0].refreshToken }),
+        [200],
+      );
       specs[0].refreshToken = JSON.parse(text).refreshToken;
-      await expectStatus('POST /auth/refresh with a garbage token', await post(url, '/auth/refresh', { refreshToken: 'x.y.z' }), [401]);
+      await expectStatus(
+        'POST /auth/refresh with a garbage token',
+        await post(url, '/auth/refresh', { refreshToken: 'x.y.z' }),
+        [401],
+      );
       await expectStatus('POST /auth/refresh without a token', await post(url, '/auth/refresh', {}), [401]);
       return { mode: 'refresh', specs, checks: ['refresh → 200', 'garbage token → 401', 'no token → 401'] };
     },
@@ -103,7 +147,11 @@ export const PEERS = [
     module: true,
     async prepare(url, count) {
       await login(url, 0, { 'x-auth-transport': 'header' });
-      await expectStatus('login with a wrong password', await post(url, '/auth/login', { email: email(0), password: 'wrong' }), [401]);
+      await expectStatus(
+        'login with a wrong password',
+        await post(url, '/auth/login', { email: email(0), password: 'wrong' }),
+        [401],
+      );
       const specs = [];
       for (let i = 0; i < count; i++) {
         specs.push({

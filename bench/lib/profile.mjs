@@ -43,9 +43,13 @@ export function summarizeProfile(dir, outFile, { windowSeconds = Infinity, tailS
   }
   const busy = total - (byArea.get('(idle)') ?? 0);
   const pct = (us) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
-  const top = (m, n) => [...m].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, n);
+  const top = (m, n) =>
+    [...m]
+      .filter(([k]) => !k.startsWith('(idle)'))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n);
   const lines = [
-    `profile ${join(dir, files[0])}: ${(total / 1e6).toFixed(1)} s sampled, ${(100 * busy / total).toFixed(0)}% busy; self time of busy:`,
+    `profile ${join(dir, files[0])}: ${(total / 1e6).toFixed(1)} s sampled, ${((100 * busy) / total).toFixed(0)}% busy; self time of busy:`,
     ...top(byArea, 15).map(([k, us]) => `${pct(us)}  ${k}`),
     'top functions:',
     ...top(byFunction, 30).map(([k, us]) => `${pct(us)}  ${k}`),

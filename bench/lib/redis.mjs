@@ -40,12 +40,29 @@ function ping(port) {
 /** Starts redis-server; `cpus` (e.g. "1") pins it with taskset when available. */
 export async function startRedis({ cpus } = {}) {
   const binary = which('redis-server');
-  if (!binary) throw new Error('redis-server not found: install it with "apt-get install redis-server", or set REDIS_URL');
+  if (!binary)
+    throw new Error('redis-server not found: install it with "apt-get install redis-server", or set REDIS_URL');
   let port = await freePort();
   if (port === 6379) port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'bench-redis-'));
-  const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir,
-    '--daemonize', 'no', '--protected-mode', 'no', '--logfile', join(dir, 'redis.log')];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    HOST,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    'no',
+    '--logfile',
+    join(dir, 'redis.log'),
+  ];
   const taskset = cpus !== undefined ? which('taskset') : undefined;
   const child = taskset
     ? spawn(taskset, ['-c', cpus, binary, ...args], { stdio: 'ignore' })

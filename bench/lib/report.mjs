@@ -12,7 +12,10 @@ export function median(values) {
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
-const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+const fmt = (n, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : 'n/a';
 const ms = (n) => (Number.isFinite(n) ? `${fmt(n, n < 10 ? 1 : 0)}` : 'n/a');
 const x = (n) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : 'n/a');
 
@@ -52,7 +55,9 @@ export function analyse(results) {
   /** Median over rounds of CPU-per-request(b) / CPU-per-request(a): the req/s ratio a CPU-bound server would show. */
   const cpuVersus = (a, b) => {
     if (!byName[a] || !byName[b]) return NaN;
-    return median(byName[a].runs.map((r) => byName[b].runs.find((s) => s.round === r.round)?.cpuUsPerRequest / r.cpuUsPerRequest));
+    return median(
+      byName[a].runs.map((r) => byName[b].runs.find((s) => s.round === r.round)?.cpuUsPerRequest / r.cpuUsPerRequest),
+    );
   };
   return { rows, versus, p99Versus, cpuVersus };
 }
@@ -61,20 +66,65 @@ function targets(results, { versus, p99Versus, cpuVersus }) {
   const t = [];
   const add = (what, value, ok, goal) => t.push({ what, value, goal, ok: Number.isFinite(value) ? ok(value) : null });
   add('module bearer req/s ÷ minimal stateful', versus('module-bearer', 'minimal'), (v) => v >= 0.95, '≥ 0.95');
-  add('same, as server CPU per request: minimal ÷ module bearer', cpuVersus('module-bearer', 'minimal'), (v) => v >= 0.95, '≥ 0.95');
+  add(
+    'same, as server CPU per request: minimal ÷ module bearer',
+    cpuVersus('module-bearer', 'minimal'),
+    (v) => v >= 0.95,
+    '≥ 0.95',
+  );
   add('module bearer p99 ÷ minimal stateful p99', p99Versus('module-bearer', 'minimal'), (v) => v <= 1.2, '≤ 1.20');
   add('module cookie req/s ÷ module bearer', versus('module-cookie', 'module-bearer'), (v) => v >= 0.9, '≥ 0.90');
-  add('same, as CPU per request: module bearer ÷ module cookie', cpuVersus('module-cookie', 'module-bearer'), (v) => v >= 0.9, '≥ 0.90');
-  add('module bearer req/s ÷ express-session + connect-redis', versus('module-bearer', 'express-session'), (v) => v >= 1.4, '≥ 1.40');
-  add('same, as CPU per request: express-session ÷ module bearer', cpuVersus('module-bearer', 'express-session'), (v) => v >= 1.4, '≥ 1.40');
-  add('context: minimal stateful req/s ÷ express-session (what a design with one Redis read per request can reach)', versus('minimal', 'express-session'), () => true, '—');
+  add(
+    'same, as CPU per request: module bearer ÷ module cookie',
+    cpuVersus('module-cookie', 'module-bearer'),
+    (v) => v >= 0.9,
+    '≥ 0.90',
+  );
+  add(
+    'module bearer req/s ÷ express-session + connect-redis',
+    versus('module-bearer', 'express-session'),
+    (v) => v >= 1.4,
+    '≥ 1.40',
+  );
+  add(
+    'same, as CPU per request: express-session ÷ module bearer',
+    cpuVersus('module-bearer', 'express-session'),
+    (v) => v >= 1.4,
+    '≥ 1.40',
+  );
+  add(
+    'context: minimal stateful req/s ÷ express-session (what a design with one Redis read per request can reach)',
+    versus('minimal', 'express-session'),
+    () => true,
+    '—',
+  );
   const mem = results.memory?.perUser1?.bytesPerSession;
-  add('Redis bytes per session incl. index entry (1 session/user, desktop User-Agent stored as 64 bytes, used_memory)', mem, (v) => v <= 400, '≤ 400');
+  add(
+    'Redis bytes per session incl. index entry (1 session/user, desktop User-Agent stored as 64 bytes, used_memory)',
+    mem,
+    (v) => v <= 400,
+    '≤ 400',
+  );
   add('same, 3 sessions/user (index key shared)', results.memory?.perUser3?.bytesPerSession, (v) => v <= 400, '≤ 400');
   add('same, 10 sessions/user', results.memory?.perUser10?.bytesPerSession, (v) => v <= 400, '≤ 400');
-  add('same, 1 session/user, after its first refresh (previous digest kept for the grace window)', results.memory?.['perUser1-rotated']?.bytesPerSession, (v) => v <= 400, '≤ 400');
-  add('same, refreshed, after the first touch a minute past the grace window', results.memory?.['perUser1-rotated-touched']?.bytesPerSession, (v) => v <= 400, '≤ 400');
-  add('same, 1 session/user, 49-byte app User-Agent', results.memory?.['perUser1-shortUA']?.bytesPerSession, (v) => v <= 400, '≤ 400');
+  add(
+    'same, 1 session/user, after its first refresh (previous digest kept for the grace window)',
+    results.memory?.['perUser1-rotated']?.bytesPerSession,
+    (v) => v <= 400,
+    '≤ 400',
+  );
+  add(
+    'same, refreshed, after the first touch a minute past the grace window',
+    results.memory?.['perUser1-rotated-touched']?.bytesPerSession,
+    (v) => v <= 400,
+    '≤ 400',
+  );
+  add(
+    'same, 1 session/user, 49-byte app User-Agent',
+    results.memory?.['perUser1-shortUA']?.bytesPerSession,
+    (v) => v <= 400,
+    '≤ 400',
+  );
   const evalsha = median(results.peers['module-bearer']?.runs.map((r) => r.redis?.evalsha?.perRequest) ?? []);
   add('module bearer EVALSHA per request (INFO commandstats)', evalsha, (v) => v > 0.98 && v < 1.02, '≈ 1.00');
   return t;
@@ -132,14 +182,25 @@ function markdown(results, analysis) {
   if (cfg.profile.length) env.push(`BENCH_PROFILE=${cfg.profile.join(',')}`);
   const L = [];
   L.push('# Benchmark results', '');
-  L.push(`Run ${results.started} → ${results.finished} (UTC). Generated by \`bench/run.mjs\`; raw numbers in \`results.json\`.`, '');
+  L.push(
+    `Run ${results.started} → ${results.finished} (UTC). Generated by \`bench/run.mjs\`; raw numbers in \`results.json\`.`,
+    '',
+  );
   L.push('Command:', '', '```sh', `${env.length ? env.join(' ') + ' ' : ''}npm run bench`, '```', '');
   L.push('## Machine', '');
-  L.push(`- CPUs (\`nproc\`): ${machine.nproc}; \`lscpu\` model: ${machine.cpuModel}, ${machine.threadsPerCore} thread(s) per core; memory ${machine.memory}`);
+  L.push(
+    `- CPUs (\`nproc\`): ${machine.nproc}; \`lscpu\` model: ${machine.cpuModel}, ${machine.threadsPerCore} thread(s) per core; memory ${machine.memory}`,
+  );
   L.push(`- ${machine.kernel}; Node ${machine.node}`);
   L.push(`- ${machine.redis} (${machine.redisSource})`);
-  L.push(`- ${results.canPin ? 'Pinned with `taskset`: the server alone on CPU 0; autocannon and Redis on CPU 1.' : 'No CPU pinning (taskset missing or one CPU).'}`);
-  L.push(`- Packages: ${Object.entries(machine.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  L.push(
+    `- ${results.canPin ? 'Pinned with `taskset`: the server alone on CPU 0; autocannon and Redis on CPU 1.' : 'No CPU pinning (taskset missing or one CPU).'}`,
+  );
+  L.push(
+    `- Packages: ${Object.entries(machine.packages)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   L.push('');
   L.push('## GET /me (and the refresh and login endpoints)', '');
   L.push(
@@ -152,32 +213,48 @@ function markdown(results, analysis) {
     '',
   );
   const roundCols = Array.from({ length: rounds }, (_, i) => `× bare r${i + 1}`);
-  L.push(`| peer | req/s | range over rounds | p50 ms | p99 ms | ${roundCols.join(' | ')} | × bare | server CPU µs / request | Redis commands / request |`);
+  L.push(
+    `| peer | req/s | range over rounds | p50 ms | p99 ms | ${roundCols.join(' | ')} | × bare | server CPU µs / request | Redis commands / request |`,
+  );
   L.push(`|---|---:|---:|---:|---:|${roundCols.map(() => '---:|').join('')}---:|---:|---|`);
   for (const r of rows) {
     const cmds = Object.entries(r.redis)
       .filter(([, v]) => v >= 0.005)
-      .map(([c, v]) => `${c.toUpperCase()} ${v.toFixed(2)}${r.module && !['evalsha', 'eval', 'evalsha_ro'].includes(c) ? ' (in script)' : ''}`)
+      .map(
+        ([c, v]) =>
+          `${c.toUpperCase()} ${v.toFixed(2)}${r.module && !['evalsha', 'eval', 'evalsha_ro'].includes(c) ? ' (in script)' : ''}`,
+      )
       .join(', ');
-    L.push(`| ${r.label} | ${fmt(r.rps)} | ${fmt(Math.min(...r.roundsRps))}–${fmt(Math.max(...r.roundsRps))} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.ratios.map((v) => x(v)).join(' | ')} | **${x(r.ratio)}** | ${fmt(r.cpu)} | ${cmds || '—'} |`);
+    L.push(
+      `| ${r.label} | ${fmt(r.rps)} | ${fmt(Math.min(...r.roundsRps))}–${fmt(Math.max(...r.roundsRps))} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.ratios.map((v) => x(v)).join(' | ')} | **${x(r.ratio)}** | ${fmt(r.cpu)} | ${cmds || '—'} |`,
+    );
   }
   const loads = rows.flatMap((r) => r.load).filter(Number.isFinite);
-  const busy = Object.values(results.peers).flatMap((p) => p.runs.map((r) => r.machineBusyBefore)).filter(Number.isFinite);
+  const busy = Object.values(results.peers)
+    .flatMap((p) => p.runs.map((r) => r.machineBusyBefore))
+    .filter(Number.isFinite);
   L.push(
     '',
     `1-minute load average at the start of the measured runs: ${fmt(Math.min(...loads), 1)}–${fmt(Math.max(...loads), 1)} (the bench itself keeps about 2 busy). ` +
-      (busy.length ? `Before each run the bench waits (up to 45 s) for other processes to use less than 20% of the machine; measured just before the runs: ${fmt(100 * Math.min(...busy))}–${fmt(100 * Math.max(...busy))}% busy.` : ''),
+      (busy.length
+        ? `Before each run the bench waits (up to 45 s) for other processes to use less than 20% of the machine; measured just before the runs: ${fmt(100 * Math.min(...busy))}–${fmt(100 * Math.max(...busy))}% busy.`
+        : ''),
   );
   L.push('', '![req/s and p99 per peer](results.svg)', '');
   L.push('## Targets (issue 6)', '');
   L.push('| target | measured | goal | met |', '|---|---:|---:|:---:|');
   for (const t of targets(results, analysis)) {
-    L.push(`| ${t.what} | ${Number.isFinite(t.value) ? (t.value > 10 ? fmt(t.value) : t.value.toFixed(2)) : 'n/a'} | ${t.goal} | ${t.goal === '—' ? '—' : t.ok === null ? 'n/a' : t.ok ? 'yes' : '**no**'} |`);
+    L.push(
+      `| ${t.what} | ${Number.isFinite(t.value) ? (t.value > 10 ? fmt(t.value) : t.value.toFixed(2)) : 'n/a'} | ${t.goal} | ${t.goal === '—' ? '—' : t.ok === null ? 'n/a' : t.ok ? 'yes' : '**no**'} |`,
+    );
   }
   L.push('');
   if (results.monitor) {
     const m = results.monitor;
-    const show = (o) => Object.entries(o).map(([c, n]) => `${c.toUpperCase()} ×${n}`).join(', ') || 'none';
+    const show = (o) =>
+      Object.entries(o)
+        .map(([c, n]) => `${c.toUpperCase()} ×${n}`)
+        .join(', ') || 'none';
     L.push('## One round trip per authenticated request', '');
     L.push(
       `\`MONITOR\` while ${m.requests} sequential \`GET /me\` (module, bearer) ran: commands sent by clients: ${show(m.fromClients)}; ` +
@@ -193,29 +270,46 @@ function markdown(results, analysis) {
         '"MEMORY USAGE" sums the session hash and its share of the user\'s index over a 1 000-session sample.',
       '',
     );
-    L.push('| sessions | per user | User-Agent bytes | refreshed | used_memory B/session | MEMORY USAGE hash | + index share | hash encoding | fields | created/s |');
+    L.push(
+      '| sessions | per user | User-Agent bytes | refreshed | used_memory B/session | MEMORY USAGE hash | + index share | hash encoding | fields | created/s |',
+    );
     L.push('|---:|---:|---:|:---:|---:|---:|---:|---|---|---:|');
     for (const m of Object.values(results.memory)) {
-      L.push(`| ${fmt(m.sessions)} | ${m.perUser} | ${m.userAgentBytes} | ${m.rotated ?? '—'} | **${fmt(m.bytesPerSession)}** | ${fmt(m.memoryUsageHash)} | ${fmt(m.memoryUsageIndexShare)} | ${m.hashEncoding} | ${m.fieldNames.join(' ')} (${m.fieldBytes} B of names+values) | ${fmt(m.createPerSecond)} |`);
+      L.push(
+        `| ${fmt(m.sessions)} | ${m.perUser} | ${m.userAgentBytes} | ${m.rotated ?? '—'} | **${fmt(m.bytesPerSession)}** | ${fmt(m.memoryUsageHash)} | ${fmt(m.memoryUsageIndexShare)} | ${m.hashEncoding} | ${m.fieldNames.join(' ')} (${m.fieldBytes} B of names+values) | ${fmt(m.createPerSecond)} |`,
+      );
     }
     L.push(
       '',
       'Redis keeps a small hash as a compact listpack only while every value is at most `hash-max-listpack-value` (64 bytes by default); ' +
         'one longer value turns the whole hash into a hashtable and more than doubles it (the 111-byte row), which is why `SessionService` keeps 64 bytes of it. ' +
-        'The rest is Redis\'s fixed cost per key: each session is two keys with a TTL (its hash, and its user\'s index) until the user has a second session, and every key costs roughly 150 B of dictionary entries, key name and object header before its value.',
+        "The rest is Redis's fixed cost per key: each session is two keys with a TTL (its hash, and its user's index) until the user has a second session, and every key costs roughly 150 B of dictionary entries, key name and object header before its value.",
       '',
     );
   }
   if (results.scaling) {
     L.push('## GET /me with 1 vs many live sessions', '');
-    L.push('Module, bearer, every connection on the same single session; the extra sessions are other users\' live sessions in the same Redis.', '');
-    L.push('| round | live sessions | keys in Redis | req/s | p50 ms | p99 ms | server CPU µs / request |', '|---:|---:|---:|---:|---:|---:|---:|');
-    for (const s of results.scaling) L.push(`| ${s.round} | ${fmt(s.live)} | ${fmt(s.dbsize)} | ${fmt(s.rps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${fmt(s.cpuUsPerRequest)} |`);
+    L.push(
+      "Module, bearer, every connection on the same single session; the extra sessions are other users' live sessions in the same Redis.",
+      '',
+    );
+    L.push(
+      '| round | live sessions | keys in Redis | req/s | p50 ms | p99 ms | server CPU µs / request |',
+      '|---:|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const s of results.scaling)
+      L.push(
+        `| ${s.round} | ${fmt(s.live)} | ${fmt(s.dbsize)} | ${fmt(s.rps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${fmt(s.cpuUsPerRequest)} |`,
+      );
     const one = median(results.scaling.filter((s) => s.live === 1).map((s) => s.rps));
     const many = median(results.scaling.filter((s) => s.live > 1).map((s) => s.rps));
     const cpuOne = median(results.scaling.filter((s) => s.live === 1).map((s) => s.cpuUsPerRequest));
     const cpuMany = median(results.scaling.filter((s) => s.live > 1).map((s) => s.cpuUsPerRequest));
-    L.push('', `Median req/s ratio many ÷ 1: ${x(many / one)}; server CPU per request many ÷ 1: ${x(cpuMany / cpuOne)}.`, '');
+    L.push(
+      '',
+      `Median req/s ratio many ÷ 1: ${x(many / one)}; server CPU per request many ÷ 1: ${x(cpuMany / cpuOne)}.`,
+      '',
+    );
   }
   if (results.cleanup) {
     const c = results.cleanup;
@@ -228,10 +322,17 @@ function markdown(results, analysis) {
         'starts 1 s in (through a bench-only route). p99 "in the tick window" counts only answers that arrived while the tick ran.',
       '',
     );
-    L.push('| run | req/s | p50 ms | p99 ms | p99 in tick window | max in window | tick |', '|---|---:|---:|---:|---:|---:|---|');
+    L.push(
+      '| run | req/s | p50 ms | p99 ms | p99 in tick window | max in window | tick |',
+      '|---|---:|---:|---:|---:|---:|---|',
+    );
     for (const r of [before, during]) {
-      const tick = r.cleanup?.body ? `${fmt(r.cleanup.body.ms)} ms, scanned ${fmt(r.cleanup.body.scanned)}, removed ${fmt(r.cleanup.body.removed)}` : '—';
-      L.push(`| ${r.during ? 'during' : 'before'} | ${fmt(r.rps)} | ${ms(r.recorded?.p50 ?? r.p50)} | ${ms(r.recorded?.p99 ?? r.p99)} | ${r.window ? `${ms(r.window.p99)} (${fmt(r.window.count)} answers)` : '—'} | ${r.window ? ms(r.window.max) : '—'} | ${tick} |`);
+      const tick = r.cleanup?.body
+        ? `${fmt(r.cleanup.body.ms)} ms, scanned ${fmt(r.cleanup.body.scanned)}, removed ${fmt(r.cleanup.body.removed)}`
+        : '—';
+      L.push(
+        `| ${r.during ? 'during' : 'before'} | ${fmt(r.rps)} | ${ms(r.recorded?.p50 ?? r.p50)} | ${ms(r.recorded?.p99 ?? r.p99)} | ${r.window ? `${ms(r.window.p99)} (${fmt(r.window.count)} answers)` : '—'} | ${r.window ? ms(r.window.max) : '—'} | ${tick} |`,
+      );
     }
     L.push('', `Entries left in the first index after the tick: ${c.entriesLeftInFirstIndex} (the live one).`, '');
   }
@@ -241,7 +342,7 @@ function markdown(results, analysis) {
     '- passport-jwt: `AuthGuard(\'jwt\')`, HS256, bearer; the "KeyObject" variant passes `crypto.createSecretKey(...)` as `secretOrKey`, the "string" variant the plain string (jsonwebtoken then tries to parse it as a PEM key on every verify).',
     '- express-session + connect-redis: their defaults with `resave: false, saveUninitialized: false` and a 30 min cookie; connect-redis touches (EXPIRE) each read session, so two commands per request.',
     '- minimal stateful: a hand-written guard, `jsonwebtoken.verify` with a prebuilt KeyObject and one `GET` of the session id.',
-    '- this module: `SessionModule.forRoot({ secret, store: redisInsStore(client) })` with cleanup ticks off during runs; bearer via `X-Auth-Transport: header` logins, cookie via the `__Host-session` cookie, Passport via `AuthGuard(\'session-jwt\')`.',
+    "- this module: `SessionModule.forRoot({ secret, store: redisInsStore(client) })` with cleanup ticks off during runs; bearer via `X-Auth-Transport: header` logins, cookie via the `__Host-session` cookie, Passport via `AuthGuard('session-jwt')`.",
     '- refresh: `POST /auth/refresh` with `{refreshToken}`; each connection carries its own session chain and sends the token the previous answer returned (a rotation per request).',
     '- login: `POST /auth/login` with header transport; the password check is a string compare so session creation (one script), token signing and the audit log lines are what is measured.',
   );

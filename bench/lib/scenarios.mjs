@@ -122,7 +122,12 @@ async function touchAfterGrace(redis, keyPrefix, ids) {
   const later = Date.now() + GRACE_MS + 60_000 + 1;
   await pool(ids.length, 256, async (i) => {
     const { userId, id } = ids[i];
-    const r = await repo.validate(userId, id, { now: later, idleTimeoutMs: IDLE_MS, touchIntervalMs: 0, graceMs: GRACE_MS });
+    const r = await repo.validate(userId, id, {
+      now: later,
+      idleTimeoutMs: IDLE_MS,
+      touchIntervalMs: 0,
+      graceMs: GRACE_MS,
+    });
     if (r.status !== 'ok') throw new Error(`session ${i} answered ${r.status}`);
   });
 }
@@ -176,7 +181,8 @@ async function measureMemory(redis, keyPrefix, total, perUser, userAgent, { rota
     const { userId, id } = ids[i];
     const h = await redis.sendCommand(['MEMORY', 'USAGE', `${keyPrefix}{${userId}}:s:${id}`, 'SAMPLES', '0']);
     const x = await redis.sendCommand(['MEMORY', 'USAGE', `${keyPrefix}{${userId}}:x`, 'SAMPLES', '0']);
-    if (h === null || x === null) throw new Error(`MEMORY USAGE found no key for session ${i}; has the key layout changed?`);
+    if (h === null || x === null)
+      throw new Error(`MEMORY USAGE found no key for session ${i}; has the key layout changed?`);
     hashBytes += Number(h);
     indexBytes += Number(x) / perUser;
   }
@@ -248,10 +254,12 @@ export async function cleanupScenario({ ctx, total }) {
     const batch = [];
     for (let i = start; i < Math.min(total, start + 5000); i++) {
       const key = `${keyPrefix}{cuser-${i}}:x`;
-      batch.push(ctx.redis.zAdd(key, [
-        { score: now - 60_000, value: randomBytes(16).toString('base64url') },
-        { score: now + IDLE_MS, value: randomBytes(16).toString('base64url') },
-      ]));
+      batch.push(
+        ctx.redis.zAdd(key, [
+          { score: now - 60_000, value: randomBytes(16).toString('base64url') },
+          { score: now + IDLE_MS, value: randomBytes(16).toString('base64url') },
+        ]),
+      );
       batch.push(ctx.redis.pExpireAt(key, now + IDLE_MS));
     }
     await Promise.all(batch);

@@ -1,5 +1,20 @@
 import { createSecretKey, randomBytes } from 'node:crypto';
-import { Body, type CanActivate, Controller, type ExecutionContext, Get, HttpCode, Inject, Injectable, Module, Post, Req, UnauthorizedException, UseGuards, type DynamicModule } from '@nestjs/common';
+import {
+  Body,
+  type CanActivate,
+  Controller,
+  type ExecutionContext,
+  Get,
+  HttpCode,
+  Inject,
+  Injectable,
+  Module,
+  Post,
+  Req,
+  UnauthorizedException,
+  UseGuards,
+  type DynamicModule,
+} from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { checkLogin, env, HealthController, meBody, type RedisClient } from './common.js';
 
@@ -21,7 +36,7 @@ class MinimalGuard implements CanActivate {
     if (!auth?.startsWith('Bearer ')) throw new UnauthorizedException();
     let claims: { sub?: unknown; sid?: unknown };
     try {
-      claims = jwt.verify(auth.slice(7), KEY, { algorithms: ['HS256'] }) as typeof claims;
+      claims = jwt.verify(auth.slice(7), KEY, { algorithms: ['HS256'] });
     } catch {
       throw new UnauthorizedException();
     }

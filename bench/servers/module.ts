@@ -1,5 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { Body, Controller, Get, HttpCode, Module, Post, Req, Res, UseGuards, UseInterceptors, type DynamicModule } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Module,
+  Post,
+  Req,
+  Res,
+  UseGuards,
+  UseInterceptors,
+  type DynamicModule,
+} from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { redisInsStore } from 'cache-manager-redis-yet';
 import {
@@ -90,7 +102,11 @@ export class ModulePeer {
       controllers: [
         HealthController,
         LoginController,
-        { authenticated: AuthenticatedController, passport: PassportController, 'with-interceptor': WithInterceptorController }[guard],
+        {
+          authenticated: AuthenticatedController,
+          passport: PassportController,
+          'with-interceptor': WithInterceptorController,
+        }[guard],
         ...(env.admin ? [AdminController] : []),
       ],
     };

@@ -1,5 +1,17 @@
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { Body, Controller, Get, HttpCode, Inject, Injectable, Module, Post, Req, UseGuards, type DynamicModule } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Injectable,
+  Module,
+  Post,
+  Req,
+  UseGuards,
+  type DynamicModule,
+} from '@nestjs/common';
 import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
 import jwt from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';

@@ -12,7 +12,12 @@ import type { SessionService } from '../session.service.js';
  */
 
 /** Roles come from the session record, never from token claims (403 otherwise). */
-export function assertRoles(events: SessionEvents, principal: SessionPrincipal, required: readonly string[] | undefined, req: HttpRequestLike): void {
+export function assertRoles(
+  events: SessionEvents,
+  principal: SessionPrincipal,
+  required: readonly string[] | undefined,
+  req: HttpRequestLike,
+): void {
   if (!required || required.length === 0) return;
   if (!required.some((r) => principal.roles.includes(r))) {
     events.emit('authz_fail', { userId: principal.userId, sessionId: principal.id, ip: clientIp(req) });
@@ -21,7 +26,12 @@ export function assertRoles(events: SessionEvents, principal: SessionPrincipal, 
 }
 
 /** Silent renewal: a new access cookie when the presented one is close to expiry (`silentRenewal`). */
-export function renewAccessCookieIfDue(transport: SessionTransport, sessions: SessionService, res: HttpResponseLike, principal: SessionPrincipal): void {
+export function renewAccessCookieIfDue(
+  transport: SessionTransport,
+  sessions: SessionService,
+  res: HttpResponseLike,
+  principal: SessionPrincipal,
+): void {
   if (!transport.renewalDue(principal)) return;
   const renewed = sessions.renewAccessToken(principal);
   transport.setAccessCookie(res, renewed.token, renewed.expiresAt * 1000);

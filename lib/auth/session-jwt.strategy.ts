@@ -8,7 +8,6 @@ import { SessionCsrfPolicy } from '../csrf/csrf-policy.js';
 import { INSUFFICIENT_SCOPE_CHALLENGE } from '../http/http-errors.js';
 import { clientIp, type HttpRequestLike, type HttpResponseLike, requestSlots } from '../http/http-request.js';
 import { SessionTransport } from '../http/session-transport.js';
-import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
 import { SESSION_JWT_STRATEGY } from '../session.constants.js';
 import { SessionUnauthorizedError } from '../session.errors.js';
 import { SessionService } from '../session.service.js';
@@ -83,7 +82,9 @@ export class SessionJwtStrategy extends PassportStrategy(Strategy, SESSION_JWT_S
     const fresh = principal === undefined;
     if (!principal) {
       try {
-        principal = await this.sessions.authenticateVerified(payload, bearer ? 'bearer' : 'cookie', () => clientIp(req));
+        principal = await this.sessions.authenticateVerified(payload, bearer ? 'bearer' : 'cookie', () =>
+          clientIp(req),
+        );
       } catch (err) {
         if (err instanceof SessionUnauthorizedError) return false as never;
         throw this.transport.refuse(res, err, bearer);
@@ -93,7 +94,8 @@ export class SessionJwtStrategy extends PassportStrategy(Strategy, SESSION_JWT_S
     try {
       assertRoles(this.events, principal, route.roles, req);
     } catch (err) {
-      if (bearer && res && err instanceof ForbiddenException) this.transport.setHeader(res, 'WWW-Authenticate', INSUFFICIENT_SCOPE_CHALLENGE);
+      if (bearer && res && err instanceof ForbiddenException)
+        this.transport.setHeader(res, 'WWW-Authenticate', INSUFFICIENT_SCOPE_CHALLENGE);
       throw err;
     }
     if (!route.skipCsrf && this.csrf.applies(req, principal)) this.csrf.assert(req, principal);

@@ -82,7 +82,8 @@ export class SessionGuard implements CanActivate {
       this.checkRoles(principal, { roles: [...route.roles] }, req);
     } catch (err) {
       // RFC 6750 §3.1: a bearer token without the needed rights.
-      if (bearer && res && err instanceof ForbiddenException) this.transport.setHeader(res, 'WWW-Authenticate', INSUFFICIENT_SCOPE_CHALLENGE);
+      if (bearer && res && err instanceof ForbiddenException)
+        this.transport.setHeader(res, 'WWW-Authenticate', INSUFFICIENT_SCOPE_CHALLENGE);
       throw err;
     }
     if (!route.skipCsrf && this.csrf.applies(req, principal)) this.checkCsrf(req, principal);

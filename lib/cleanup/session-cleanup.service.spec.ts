@@ -62,7 +62,11 @@ const NOW = Date.UTC(2030, 0, 1);
 function build(cleanup: { enabled?: boolean; cron?: string; batchSize?: number } = {}, withScheduler = true) {
   const scheduler = withScheduler ? new SchedulerRegistry() : undefined;
   const clock = { now: () => NOW, store: 'server' } as const;
-  const options = resolveSessionOptions({ secret: SECRET, idleTimeout: 600, accessToken: { ttl: 60 }, cleanup }, 'auth', clock);
+  const options = resolveSessionOptions(
+    { secret: SECRET, idleTimeout: 600, accessToken: { ttl: 60 }, cleanup },
+    'auth',
+    clock,
+  );
   const repository = new FakeRepository();
   const service = new SessionCleanupService(options, repository as unknown as SessionRepository, scheduler);
   return { service, repository, scheduler };
@@ -170,7 +174,8 @@ describe('SessionCleanupService', () => {
       };
       await job.fireOnTick();
       // the pass is async: wait until its failure is logged
-      for (let i = 0; i < 100 && !logger.lines.some((l) => l.level === 'error'); i++) await new Promise((r) => setImmediate(r));
+      for (let i = 0; i < 100 && !logger.lines.some((l) => l.level === 'error'); i++)
+        await new Promise((r) => setImmediate(r));
       expect(logger.lines.filter((l) => l.level === 'error').map((l) => l.message)).toEqual(['cleanup failed: boom']);
       repository.work = async () => ({ scanned: 5, removed: 4 });
       await job.fireOnTick();

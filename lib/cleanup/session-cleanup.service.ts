@@ -50,7 +50,7 @@ export class SessionCleanupService implements OnApplicationBootstrap, BeforeAppl
           .finally(() => (this.running = undefined));
       },
     });
-    this.scheduler.addCronJob(SESSION_CLEANUP_JOB, this.job as never);
+    this.scheduler.addCronJob(SESSION_CLEANUP_JOB, this.job);
     this.job.start();
   }
 

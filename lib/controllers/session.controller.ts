@@ -59,7 +59,11 @@ export class SessionController {
   @Post('logout')
   @HttpCode(204)
   @Authenticated()
-  async logout(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: HttpResponseLike, @CurrentSession() s: SessionPrincipal) {
+  async logout(
+    @Req() req: HttpRequestLike,
+    @Res({ passthrough: true }) res: HttpResponseLike,
+    @CurrentSession() s: SessionPrincipal,
+  ) {
     await this.guarded(res, () => this.sessions.revoke(s.userId, s.id, 'logout', clientIp(req)));
     // Header-transport clients never got cookies, so they get no Set-Cookie either.
     if (s.transport === 'cookie') this.transport.endCookieSession(res);
@@ -68,14 +72,21 @@ export class SessionController {
   @Post('logout-all')
   @HttpCode(204)
   @Authenticated()
-  async logoutAll(@Req() req: HttpRequestLike, @Res({ passthrough: true }) res: HttpResponseLike, @CurrentSession() s: SessionPrincipal) {
+  async logoutAll(
+    @Req() req: HttpRequestLike,
+    @Res({ passthrough: true }) res: HttpResponseLike,
+    @CurrentSession() s: SessionPrincipal,
+  ) {
     await this.guarded(res, () => this.sessions.revokeAll(s.userId, 'logout_all', clientIp(req)));
     if (s.transport === 'cookie') this.transport.endCookieSession(res);
   }
 
   @Get('sessions')
   @Authenticated()
-  async list(@Res({ passthrough: true }) res: HttpResponseLike, @CurrentSession() s: SessionPrincipal): Promise<SessionListEntry[]> {
+  async list(
+    @Res({ passthrough: true }) res: HttpResponseLike,
+    @CurrentSession() s: SessionPrincipal,
+  ): Promise<SessionListEntry[]> {
     const records = await this.guarded(res, () => this.sessions.list(s.userId));
     return records.map((r) => ({
       id: r.id,

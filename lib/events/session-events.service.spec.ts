@@ -38,7 +38,9 @@ afterEach(() => {
 });
 
 function events(options: SessionModuleOptions = {}): SessionEvents {
-  return new SessionEvents(resolveSessionOptions({ secret: SECRET, ...options }, 'auth', { now: () => NOW, store: 'server' }));
+  return new SessionEvents(
+    resolveSessionOptions({ secret: SECRET, ...options }, 'auth', { now: () => NOW, store: 'server' }),
+  );
 }
 /** Each message is an object (not a JSON string), which Nest's text logger prints with `inspect`. */
 const messages = (): string[] =>

@@ -19,7 +19,9 @@ class ScriptedStore extends MemorySessionRepository {
   }
 }
 
-async function indicatorFor(options: Partial<SessionModuleOptions>): Promise<{ health: SessionHealthIndicator; close(): Promise<void> }> {
+async function indicatorFor(
+  options: Partial<SessionModuleOptions>,
+): Promise<{ health: SessionHealthIndicator; close(): Promise<void> }> {
   const moduleRef: TestingModule = await Test.createTestingModule({
     imports: [SessionModule.forRoot({ secret: SECRET, cleanup: { enabled: false }, ...options })],
   }).compile();

@@ -53,7 +53,27 @@ describe('readCookies (S-35, S-65)', () => {
   });
 
   it('never throws and only ever returns named keys with string or AMBIGUOUS values on weird input', () => {
-    const alphabet = ['=', ';', ' ', '"', ',', '\t', '\n', '\u0000', '\u2028', 'é', '💥', '%', '\\', ACCESS, REFRESH, 'a', 'Z', '-', '.'];
+    const alphabet = [
+      '=',
+      ';',
+      ' ',
+      '"',
+      ',',
+      '\t',
+      '\n',
+      '\u0000',
+      '\u2028',
+      'é',
+      '💥',
+      '%',
+      '\\',
+      ACCESS,
+      REFRESH,
+      'a',
+      'Z',
+      '-',
+      '.',
+    ];
     const started = Date.now();
     for (let i = 0; i < 5000; i += 1) {
       const bytes = randomBytes(1 + (i % 64));

@@ -16,7 +16,11 @@ function trimWsp(s: string): string {
 }
 
 /** Calls `found` for each cookie in a Cookie header whose name is in `names`; stops when it returns false. */
-function scan<N extends string>(header: unknown, names: readonly N[], found: (name: N, value: string) => boolean | void): void {
+function scan<N extends string>(
+  header: unknown,
+  names: readonly N[],
+  found: (name: N, value: string) => boolean | void,
+): void {
   // Typed as a string, but a header value from an untyped adapter must not crash the request.
   if (typeof header !== 'string' || !header) return;
   for (const part of header.split(';')) {

@@ -26,11 +26,18 @@ export function toHttpRefusal(err: unknown, bearer: boolean): HttpRefusal {
   if (err instanceof SessionUnauthorizedError) {
     // RFC 6750 §3: an error code only when a bearer token was presented (or the header was malformed).
     const challenge =
-      err.reason === 'malformed_authorization' ? 'Bearer error="invalid_request"' : bearer ? 'Bearer error="invalid_token"' : 'Bearer';
+      err.reason === 'malformed_authorization'
+        ? 'Bearer error="invalid_request"'
+        : bearer
+          ? 'Bearer error="invalid_token"'
+          : 'Bearer';
     return { exception: new UnauthorizedException(), headers: [['WWW-Authenticate', challenge]] };
   }
   if (err instanceof SessionStoreUnavailableError) {
-    return { exception: new ServiceUnavailableException('Session store unavailable'), headers: [['Retry-After', RETRY_AFTER_SECONDS]] };
+    return {
+      exception: new ServiceUnavailableException('Session store unavailable'),
+      headers: [['Retry-After', RETRY_AFTER_SECONDS]],
+    };
   }
   return { exception: err as Error, headers: NO_HEADERS };
 }

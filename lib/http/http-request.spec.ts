@@ -19,11 +19,22 @@ describe('HttpRequestLike / HttpResponseLike', () => {
     const toExpress = accepts<HttpResponseLike>()<ExpressResponse>();
     const toFastify = accepts<HttpResponseLike>()<FastifyReply>();
     const toNode = accepts<HttpResponseLike>()<ServerResponse>();
-    expect([fromExpress, fromFastify, toExpress, toFastify, toNode]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect([fromExpress, fromFastify, toExpress, toFastify, toNode]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('the readers work on a plain request of either shape', () => {
-    const req: HttpRequestLike = { headers: { 'x-a': ['1', '2'], host: 'h' }, method: 'GET', ip: '10.0.0.1', protocol: 'https' };
+    const req: HttpRequestLike = {
+      headers: { 'x-a': ['1', '2'], host: 'h' },
+      method: 'GET',
+      ip: '10.0.0.1',
+      protocol: 'https',
+    };
     expect(header(req, 'x-a')).toBe('1, 2');
     expect(header(req, 'host')).toBe('h');
     expect(header(req, 'missing')).toBeUndefined();

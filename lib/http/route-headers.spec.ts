@@ -12,12 +12,19 @@ describe('normalisedSegments', () => {
 
 describe('isUnderPrefix', () => {
   const AUTH = ['auth'];
-  it.each(['/auth', '/auth/', '/AUTH/LOGIN', '/Auth/Refresh?x=1', '/%41uth/login', '/api/auth/login', '/v1/auth/refresh', 'http://h/auth/x'])(
-    '%s is under /auth',
-    (url) => expect(isUnderPrefix(url, AUTH)).toBe(true),
-  );
-  it.each(['/', '/me', '/authx/login', '/x/author', '/notes?auth=1', '/auth/../me', '/health#auth'])('%s is not', (url) =>
-    expect(isUnderPrefix(url, AUTH)).toBe(false),
+  it.each([
+    '/auth',
+    '/auth/',
+    '/AUTH/LOGIN',
+    '/Auth/Refresh?x=1',
+    '/%41uth/login',
+    '/api/auth/login',
+    '/v1/auth/refresh',
+    'http://h/auth/x',
+  ])('%s is under /auth', (url) => expect(isUnderPrefix(url, AUTH)).toBe(true));
+  it.each(['/', '/me', '/authx/login', '/x/author', '/notes?auth=1', '/auth/../me', '/health#auth'])(
+    '%s is not',
+    (url) => expect(isUnderPrefix(url, AUTH)).toBe(false),
   );
   it('matches multi-segment prefixes as a run, and never for the root prefix', () => {
     expect(isUnderPrefix('/API/Auth/login', ['api', 'auth'])).toBe(true);

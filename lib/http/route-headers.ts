@@ -45,7 +45,7 @@ export function isUnderPrefix(url: string, prefix: readonly string[]): boolean {
   if (prefix.length === 0) return false;
   const lower = url.toLowerCase();
   // Fast path for the common request: neither the prefix nor any escape in the target.
-  if (!lower.includes('%') && !lower.includes(prefix[0]!)) return false;
+  if (!lower.includes('%') && !lower.includes(prefix[0])) return false;
   const segments = normalisedSegments(url);
   for (let i = 0; i + prefix.length <= segments.length; i += 1) {
     if (prefix.every((p, k) => segments[i + k] === p)) return true;

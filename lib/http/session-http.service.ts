@@ -80,7 +80,8 @@ export class SessionHttpService {
     this.transport.assertHttps(req);
     this.transport.protectTokenAnswer(out);
     this.assertJsonBody(req);
-    const bodyToken = typeof body === 'object' && body !== null ? (body as { refreshToken?: unknown }).refreshToken : undefined;
+    const bodyToken =
+      typeof body === 'object' && body !== null ? (body as { refreshToken?: unknown }).refreshToken : undefined;
     const ip = clientIp(req);
     if (bodyToken !== undefined) {
       try {
@@ -91,7 +92,11 @@ export class SessionHttpService {
     }
     const copies = this.transport.refreshCookieCopies(req);
     if (copies === AMBIGUOUS || copies.length === 0) {
-      throw this.transport.refuse(out, new SessionUnauthorizedError(copies === AMBIGUOUS ? 'duplicate_cookie' : 'no_refresh_token'), false);
+      throw this.transport.refuse(
+        out,
+        new SessionUnauthorizedError(copies === AMBIGUOUS ? 'duplicate_cookie' : 'no_refresh_token'),
+        false,
+      );
     }
     this.csrf.assertSameOrigin(req);
     const cookie = this.pickRefreshCookie(req, out, copies);
@@ -132,7 +137,7 @@ export class SessionHttpService {
    */
   private pickRefreshCookie(req: HttpRequestLike, res: HttpResponseLike, copies: string[]): string {
     // A single copy with CSRF off goes straight to the refresh, which verifies it.
-    if (copies.length === 1 && !this.csrf.tokenRequired) return copies[0]!;
+    if (copies.length === 1 && !this.csrf.tokenRequired) return copies[0];
     const verified: Array<{ token: string; userId: string; sessionId: string }> = [];
     for (const token of copies) {
       const peek = this.sessions.peekRefreshSession(token);
@@ -147,17 +152,21 @@ export class SessionHttpService {
       if (new Set(verified.map((v) => v.sessionId)).size > 1) {
         throw this.transport.refuse(res, new SessionUnauthorizedError('duplicate_cookie'), false);
       }
-      return verified[0]!.token;
+      return verified[0].token;
     }
     const match = verified.find((v) => this.csrf.tokenMatches(req, v.sessionId));
     if (match) return match.token;
     // Refuses with 403 and the audit event, naming the first verified session.
-    const first = verified[0]!;
+    const first = verified[0];
     this.csrf.assertToken(req, first.sessionId, first.userId);
     return first.token;
   }
 
-  private answer(res: HttpResponseLike, tokens: IssuedTokens, headerTransport: boolean): CookieTokenAnswer | HeaderTokenAnswer {
+  private answer(
+    res: HttpResponseLike,
+    tokens: IssuedTokens,
+    headerTransport: boolean,
+  ): CookieTokenAnswer | HeaderTokenAnswer {
     const accessTokenExpiresAt = tokens.accessTokenExpiresAt.toISOString();
     if (headerTransport) {
       return { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, accessTokenExpiresAt };

@@ -32,7 +32,10 @@ class RecordingAdapter extends ExpressAdapter {
 function transport(options: Partial<SessionModuleOptions> = {}): SessionTransport {
   const host = new HttpAdapterHost();
   host.httpAdapter = new RecordingAdapter();
-  return new SessionTransport(resolveSessionOptions({ secret: SECRET, ...options }, 'auth', { now: () => NOW, store: 'server' }), host);
+  return new SessionTransport(
+    resolveSessionOptions({ secret: SECRET, ...options }, 'auth', { now: () => NOW, store: 'server' }),
+    host,
+  );
 }
 
 describe('SessionTransport writes cookies through the HTTP adapter (S-32, S-34, S-36)', () => {
@@ -44,8 +47,14 @@ describe('SessionTransport writes cookies through the HTTP adapter (S-32, S-34, 
 
   it('writes the refresh cookie scoped to its path, with Domain only when asked', () => {
     const res = new Recorded();
-    transport({ cookies: { accessName: 'app-s', domain: 'example.com' } }).setRefreshCookie(res, 'r', NOW + 604_800_000);
-    expect(res.cookies()).toEqual(['__Secure-refresh=r; Path=/auth/refresh; Domain=example.com; Max-Age=604800; HttpOnly; Secure; SameSite=Strict']);
+    transport({ cookies: { accessName: 'app-s', domain: 'example.com' } }).setRefreshCookie(
+      res,
+      'r',
+      NOW + 604_800_000,
+    );
+    expect(res.cookies()).toEqual([
+      '__Secure-refresh=r; Path=/auth/refresh; Domain=example.com; Max-Age=604800; HttpOnly; Secure; SameSite=Strict',
+    ]);
   });
 
   it('omits Secure only when secure is false (plain-HTTP development)', () => {
@@ -67,10 +76,15 @@ describe('SessionTransport writes cookies through the HTTP adapter (S-32, S-34, 
 
   it('clears both cookies with the attributes they were set with, Max-Age=0 and nothing else', () => {
     const res = new Recorded();
-    transport({ cookies: { refreshName: '__Secure-r', domain: 'example.com', accessName: 'app-s' } }).endCookieSession(res);
+    transport({ cookies: { refreshName: '__Secure-r', domain: 'example.com', accessName: 'app-s' } }).endCookieSession(
+      res,
+    );
     expect(res.lines).toEqual([
       ['Set-Cookie', 'app-s=; Path=/; Domain=example.com; Max-Age=0; HttpOnly; Secure; SameSite=Lax'],
-      ['Set-Cookie', '__Secure-r=; Path=/auth/refresh; Domain=example.com; Max-Age=0; HttpOnly; Secure; SameSite=Strict'],
+      [
+        'Set-Cookie',
+        '__Secure-r=; Path=/auth/refresh; Domain=example.com; Max-Age=0; HttpOnly; Secure; SameSite=Strict',
+      ],
       ['Clear-Site-Data', '"cookies"'],
     ]);
   });

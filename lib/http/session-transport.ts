@@ -18,7 +18,10 @@ export type RequestCredential = { token: string; transport: 'cookie' | 'bearer' 
 /** Headers of every answer of an authenticated route, refusals included: those of the module's routes. */
 const AUTHENTICATED_HEADERS = ROUTE_HEADERS;
 /** Answers that carry tokens (login, refresh): also, the page's URL never leaks as a Referer. */
-const TOKEN_ANSWER_HEADERS: ReadonlyArray<readonly [string, string]> = [...AUTHENTICATED_HEADERS, ['Referrer-Policy', 'no-referrer']];
+const TOKEN_ANSWER_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ...AUTHENTICATED_HEADERS,
+  ['Referrer-Policy', 'no-referrer'],
+];
 
 /**
  * Refresh-cookie copies tried at most. A sibling subdomain can plant about four copies per parent
@@ -50,7 +53,9 @@ export class SessionTransport implements OnModuleInit {
       throw new SessionConfigError(`cookies.domain "${domain}" is not a host name (like example.com)`);
     }
     if (!COOKIE_PATH.test(refreshPath)) {
-      throw new SessionConfigError(`the route prefix gives the refresh cookie path "${refreshPath}", which a cookie cannot carry`);
+      throw new SessionConfigError(
+        `the route prefix gives the refresh cookie path "${refreshPath}", which a cookie cannot carry`,
+      );
     }
   }
 
@@ -67,7 +72,7 @@ export class SessionTransport implements OnModuleInit {
     const adapter = this.adapterHost.httpAdapter as AbstractHttpAdapter | undefined;
     if (!adapter) {
       throw new Error(
-        'SessionTransport writes through Nest\'s HTTP adapter, and this application has none. Outside HTTP, override SessionGuard.getRequestResponse to return no response.',
+        "SessionTransport writes through Nest's HTTP adapter, and this application has none. Outside HTTP, override SessionGuard.getRequestResponse to return no response.",
       );
     }
     return adapter;
@@ -83,7 +88,7 @@ export class SessionTransport implements OnModuleInit {
     if (auth !== undefined && /^bearer(\s|$)/i.test(auth)) {
       const m = BEARER.exec(auth);
       if (!m) throw new SessionUnauthorizedError('malformed_authorization');
-      return { token: m[1] as string, transport: 'bearer' };
+      return { token: m[1], transport: 'bearer' };
     }
     const name = this.options.cookies.accessName;
     const cookie = readCookies(header(req, 'cookie'), [name])[name];
@@ -163,14 +168,32 @@ export class SessionTransport implements OnModuleInit {
   /** Whether a cookie-carried access token is close enough to expiry for silent renewal. */
   renewalDue(principal: SessionPrincipal): boolean {
     const renewal = this.options.silentRenewal;
-    return renewal > 0 && principal.transport === 'cookie' && principal.tokenExpiresAt * 1000 - this.options.clock() < renewal * 1000;
+    return (
+      renewal > 0 &&
+      principal.transport === 'cookie' &&
+      principal.tokenExpiresAt * 1000 - this.options.clock() < renewal * 1000
+    );
   }
 
-  private setCookie(res: HttpResponseLike, name: string, value: string, expiresAt: number, path: string, sameSite: keyof typeof SAME_SITE): void {
+  private setCookie(
+    res: HttpResponseLike,
+    name: string,
+    value: string,
+    expiresAt: number,
+    path: string,
+    sameSite: keyof typeof SAME_SITE,
+  ): void {
     const c = this.options.cookies;
     // Same attributes when set and when cleared (Max-Age=0), so a browser matches them; no Expires.
     // An empty domain meant no Domain attribute before; Nest's writer would refuse it.
     const maxAge = expiresAt === 0 ? 0 : Math.max(0, Math.floor((expiresAt - this.options.clock()) / 1000));
-    this.adapter.setCookie(res, name, value, { maxAge, path, sameSite: SAME_SITE[sameSite], secure: c.secure, httpOnly: true, domain: c.domain || undefined });
+    this.adapter.setCookie(res, name, value, {
+      maxAge,
+      path,
+      sameSite: SAME_SITE[sameSite],
+      secure: c.secure,
+      httpOnly: true,
+      domain: c.domain || undefined,
+    });
   }
 }

@@ -18,7 +18,8 @@ export class TokenResponseInterceptor implements NestInterceptor {
   constructor(private readonly transport: SessionTransport) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() === 'http') this.transport.protectTokenAnswer(context.switchToHttp().getResponse<HttpResponseLike>());
+    if (context.getType() === 'http')
+      this.transport.protectTokenAnswer(context.switchToHttp().getResponse<HttpResponseLike>());
     // No rxjs operator: the headers are set before the handler, so nothing runs after it.
     return next.handle();
   }

@@ -15,7 +15,10 @@ export interface RedisNodeClient {
   readonly isReady?: boolean;
   evalSha(sha: string, options: RedisScriptArgs): Promise<unknown>;
   eval(script: string, options: RedisScriptArgs): Promise<unknown>;
-  scan(cursor: number, options: { MATCH: string; COUNT: number; TYPE?: string }): Promise<{ cursor: number; keys: string[] }>;
+  scan(
+    cursor: number,
+    options: { MATCH: string; COUNT: number; TYPE?: string },
+  ): Promise<{ cursor: number; keys: string[] }>;
   ping(): Promise<unknown>;
 }
 

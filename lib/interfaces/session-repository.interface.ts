@@ -22,9 +22,7 @@ export interface NewSession {
 
 /** Validation outcome: the session, or why there is none. */
 export type ValidateResult =
-  | { status: 'ok'; session: ValidatedSession }
-  | { status: 'missing' }
-  | { status: 'expired' };
+  { status: 'ok'; session: ValidatedSession } | { status: 'missing' } | { status: 'expired' };
 
 /** One validation of an access token's session, as the validation script sees it. */
 export interface ValidateRequest {

@@ -39,7 +39,7 @@ export class MemorySessionRepository implements SessionRepository {
 
   async create(s: NewSession): Promise<void> {
     let sessions = this.users.get(s.userId);
-    if (!sessions) this.users.set(s.userId, (sessions = new Map()));
+    if (!sessions) this.users.set(s.userId, (sessions = new Map<string, MemorySession>()));
     sessions.set(s.id, {
       createdAt: s.now,
       lastSeenAt: s.now,
@@ -56,7 +56,12 @@ export class MemorySessionRepository implements SessionRepository {
   }
 
   /** The session if it is still alive at `now`; an expired one is removed. */
-  private live(userId: string, sessionId: string, now: number, idleTimeoutMs: number): MemorySession | 'missing' | 'expired' {
+  private live(
+    userId: string,
+    sessionId: string,
+    now: number,
+    idleTimeoutMs: number,
+  ): MemorySession | 'missing' | 'expired' {
     const sessions = this.users.get(userId);
     const s = sessions?.get(sessionId);
     if (!sessions || !s) return 'missing';
@@ -74,11 +79,18 @@ export class MemorySessionRepository implements SessionRepository {
     return existed;
   }
 
-  async validate(userId: string, sessionId: string, { now, idleTimeoutMs, touchIntervalMs }: ValidateRequest): Promise<ValidateResult> {
+  async validate(
+    userId: string,
+    sessionId: string,
+    { now, idleTimeoutMs, touchIntervalMs }: ValidateRequest,
+  ): Promise<ValidateResult> {
     const s = this.live(userId, sessionId, now, idleTimeoutMs);
     if (typeof s === 'string') return { status: s };
     if (now - s.lastSeenAt >= touchIntervalMs) s.lastSeenAt = now;
-    return { status: 'ok', session: { roles: [...s.roles], data: s.data === undefined ? undefined : structuredClone(s.data) } };
+    return {
+      status: 'ok',
+      session: { roles: [...s.roles], data: s.data === undefined ? undefined : structuredClone(s.data) },
+    };
   }
 
   async rotate(userId: string, sessionId: string, r: RotateRequest): Promise<RotateResult> {

@@ -3,7 +3,6 @@ import type { createCluster } from 'redis';
 import { startRedisCluster, type RedisClusterProcess } from '../../test/utils/redis.js';
 import { clusterTestStore, type TestStore } from '../../test/utils/stores.js';
 import type { NewSession, SessionRepository } from '../interfaces/session-repository.interface.js';
-import type { RedisClusterClient, RedisNodeClient } from '../interfaces/redis-client.interface.js';
 import { type RedisClockMode, RedisSessionRepository } from './redis-session.repository.js';
 import { describeRepositoryContract } from '../testing/index.js';
 import { ContractKit, TRICKY_USER_IDS } from '../testing/repository-contract.js';
@@ -29,8 +28,13 @@ afterAll(async () => {
 });
 
 /** `local` clock by default: the contract moves time by hand with explicit `now`s. */
-const repository = (store: TestStore, keyPrefix: string, commandTimeout = 2000, clock: RedisClockMode = 'local'): SessionRepository =>
-  new RedisSessionRepository(store.client as unknown as RedisNodeClient | RedisClusterClient, {
+const repository = (
+  store: TestStore,
+  keyPrefix: string,
+  commandTimeout = 2000,
+  clock: RedisClockMode = 'local',
+): SessionRepository =>
+  new RedisSessionRepository(store.client, {
     cluster: true,
     keyPrefix,
     commandTimeout,

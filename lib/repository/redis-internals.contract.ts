@@ -63,7 +63,13 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       // A long, distinctive user id makes the token long and easy to spot anywhere.
       const userId = `grey-box-${randomBytes(24).toString('hex')}`;
       const token0 = tokens.sign(userId, sid, 0, iat, iat + 3600);
-      const s = await kit.create({ userId, id: sid, refreshHash: tokens.hash(token0), refreshIssuedAt: iat, roles: ['user'] });
+      const s = await kit.create({
+        userId,
+        id: sid,
+        refreshHash: tokens.hash(token0),
+        refreshIssuedAt: iat,
+        roles: ['user'],
+      });
       const key = fixture.keys.session(userId, sid);
 
       const stored = await fixture.raw.hGetAll(key);
@@ -80,7 +86,10 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       assertNoToken(stored, token0);
 
       const token1 = tokens.sign(userId, sid, 1, iat + 60, iat + 3600);
-      const rotated = await kit.rotate(s, base + MINUTE, 0, tokens.hash(token0), { nextHash: tokens.hash(token1), nextIssuedAt: iat + 60 });
+      const rotated = await kit.rotate(s, base + MINUTE, 0, tokens.hash(token0), {
+        nextHash: tokens.hash(token1),
+        nextIssuedAt: iat + 60,
+      });
       expect(rotated).toMatchObject({ status: 'rotated', generation: 1 });
       const after = await fixture.raw.hGetAll(key);
       expect(after).toMatchObject({ g: '1', h: tokens.hash(token1), p1: `${tokens.hash(token0)}:${base + MINUTE}` });
@@ -97,14 +106,44 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       expect(await fixture.raw.hGetAll(key)).toMatchObject({ p1: `${s.refreshHash}:${at}` });
 
       const edge = at + GRACE + MINUTE;
-      expect((await fixture.repo.validate(s.userId, s.id, { now: edge, idleTimeoutMs: IDLE, touchIntervalMs: 0, graceMs: GRACE })).status).toBe('ok');
+      expect(
+        (
+          await fixture.repo.validate(s.userId, s.id, {
+            now: edge,
+            idleTimeoutMs: IDLE,
+            touchIntervalMs: 0,
+            graceMs: GRACE,
+          })
+        ).status,
+      ).toBe('ok');
       expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // not yet past
-      expect((await fixture.repo.validate(s.userId, s.id, { now: edge + 1, idleTimeoutMs: IDLE, touchIntervalMs: 0 })).status).toBe('ok');
+      expect(
+        (await fixture.repo.validate(s.userId, s.id, { now: edge + 1, idleTimeoutMs: IDLE, touchIntervalMs: 0 }))
+          .status,
+      ).toBe('ok');
       expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // no grace given: kept
-      expect((await fixture.repo.validate(s.userId, s.id, { now: edge + 1, idleTimeoutMs: IDLE, touchIntervalMs: TOUCH, graceMs: GRACE })).status).toBe('ok');
+      expect(
+        (
+          await fixture.repo.validate(s.userId, s.id, {
+            now: edge + 1,
+            idleTimeoutMs: IDLE,
+            touchIntervalMs: TOUCH,
+            graceMs: GRACE,
+          })
+        ).status,
+      ).toBe('ok');
       expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // no touch due: untouched
 
-      expect((await fixture.repo.validate(s.userId, s.id, { now: edge + 1, idleTimeoutMs: IDLE, touchIntervalMs: 0, graceMs: GRACE })).status).toBe('ok');
+      expect(
+        (
+          await fixture.repo.validate(s.userId, s.id, {
+            now: edge + 1,
+            idleTimeoutMs: IDLE,
+            touchIntervalMs: 0,
+            graceMs: GRACE,
+          })
+        ).status,
+      ).toBe('ok');
       const pruned = await fixture.raw.hGetAll(key);
       expect(Object.keys(pruned).sort()).toEqual(['a', 'c', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
       expect(pruned).toMatchObject({ g: '1', h: h1 });
@@ -119,14 +158,39 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       let hash = s.refreshHash;
       for (let gen = 0; gen < 5; gen++) {
         const next = randomHash();
-        expect(await kit.rotate(s, base + 1000 * (gen + 1), gen, hash, { nextHash: next })).toMatchObject({ status: 'rotated' });
+        expect(await kit.rotate(s, base + 1000 * (gen + 1), gen, hash, { nextHash: next })).toMatchObject({
+          status: 'rotated',
+        });
         hash = next;
       }
       const stored = await fixture.raw.hGetAll(key);
-      expect(Object.keys(stored).filter((f) => f.startsWith('p')).sort()).toEqual(['p1', 'p2', 'p3']);
+      expect(
+        Object.keys(stored)
+          .filter((f) => f.startsWith('p'))
+          .sort(),
+      ).toEqual(['p1', 'p2', 'p3']);
       for (const value of Object.values(stored)) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);
-      expect((await fixture.repo.validate(s.userId, s.id, { now: base + 5000 + GRACE + MINUTE + 1, idleTimeoutMs: IDLE, touchIntervalMs: 0, graceMs: GRACE })).status).toBe('ok');
-      expect(Object.keys(await fixture.raw.hGetAll(key)).sort()).toEqual(['a', 'c', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
+      expect(
+        (
+          await fixture.repo.validate(s.userId, s.id, {
+            now: base + 5000 + GRACE + MINUTE + 1,
+            idleTimeoutMs: IDLE,
+            touchIntervalMs: 0,
+            graceMs: GRACE,
+          })
+        ).status,
+      ).toBe('ok');
+      expect(Object.keys(await fixture.raw.hGetAll(key)).sort()).toEqual([
+        'a',
+        'c',
+        'g',
+        'h',
+        'i',
+        'ip',
+        'l',
+        'r',
+        'ua',
+      ]);
     });
 
     it('with the store clock, a caller clock 100 s off either way decides nothing: validate, list, cleanup, rotate, revokeAll', async () => {
@@ -143,19 +207,31 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       const ttlEnd = await fixture.raw.pExpireTime(key);
       expect(ttlEnd).toBeGreaterThanOrEqual(real + IDLE_60);
       expect(ttlEnd).toBeLessThan(Date.now() + IDLE_60 + SECOND);
-      expect((await server.validate(userId, made.id, { now: fast, idleTimeoutMs: IDLE_60, touchIntervalMs: 0 })).status).toBe('ok');
+      expect(
+        (await server.validate(userId, made.id, { now: fast, idleTimeoutMs: IDLE_60, touchIntervalMs: 0 })).status,
+      ).toBe('ok');
       expect((await server.list(userId, fast, IDLE_60)).map((r) => r.id)).toEqual([made.id]);
       expect((await server.cleanup(fast, 50, IDLE_60)).removed).toBe(0);
       expect(await fixture.raw.zScore(fixture.keys.index(userId), made.id)).not.toBeNull();
       const rotated = await server.rotate(userId, made.id, {
-        now: fast, idleTimeoutMs: IDLE_60, graceMs: GRACE, presentedGeneration: 0, presentedHash: made.refreshHash,
-        nextHash: randomHash(), nextIssuedAt: Math.floor(fast / 1000),
+        now: fast,
+        idleTimeoutMs: IDLE_60,
+        graceMs: GRACE,
+        presentedGeneration: 0,
+        presentedHash: made.refreshHash,
+        nextHash: randomHash(),
+        nextIssuedAt: Math.floor(fast / 1000),
       });
       expect(rotated).toMatchObject({ status: 'rotated', generation: 1 });
       // Its replay 100 s later by the fast clock, but not by the store's: inside the window.
       const replay = await server.rotate(userId, made.id, {
-        now: fast + 100 * SECOND, idleTimeoutMs: IDLE_60, graceMs: GRACE, presentedGeneration: 0, presentedHash: made.refreshHash,
-        nextHash: randomHash(), nextIssuedAt: 0,
+        now: fast + 100 * SECOND,
+        idleTimeoutMs: IDLE_60,
+        graceMs: GRACE,
+        presentedGeneration: 0,
+        presentedHash: made.refreshHash,
+        nextHash: randomHash(),
+        nextIssuedAt: 0,
       });
       expect(replay).toMatchObject({ status: 'raced', generation: 1 });
       expect(await server.revokeAll(userId)).toBe(1);

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { startRedis, type RedisProcess } from '../../test/utils/redis.js';
 import { redisTestStore, type TestStore } from '../../test/utils/stores.js';
-import type { RedisClusterClient, RedisNodeClient } from '../interfaces/redis-client.interface.js';
 import { type RedisClockMode, RedisSessionRepository } from './redis-session.repository.js';
 import { describeRepositoryContract } from '../testing/index.js';
 import { eventually, randomHash, randomSid } from '../testing/repository-contract.js';
@@ -26,8 +25,13 @@ afterAll(async () => {
 });
 
 /** `local` clock by default: the contract moves time by hand with explicit `now`s. */
-const repository = (store: TestStore, keyPrefix: string, commandTimeout = 2000, clock: RedisClockMode = 'local'): SessionRepository =>
-  new RedisSessionRepository(store.client as unknown as RedisNodeClient | RedisClusterClient, {
+const repository = (
+  store: TestStore,
+  keyPrefix: string,
+  commandTimeout = 2000,
+  clock: RedisClockMode = 'local',
+): SessionRepository =>
+  new RedisSessionRepository(store.client, {
     cluster: false,
     keyPrefix,
     commandTimeout,
@@ -92,7 +96,9 @@ describe('RedisSessionRepository when Redis fails', () => {
     await repo.create(s);
     process.kill(own.pid, 'SIGSTOP');
     try {
-      const elapsed = await rejectsFast(() => repo.validate(s.userId, s.id, { now: s.now + 1, idleTimeoutMs: 60_000, touchIntervalMs: 1000 }));
+      const elapsed = await rejectsFast(() =>
+        repo.validate(s.userId, s.id, { now: s.now + 1, idleTimeoutMs: 60_000, touchIntervalMs: 1000 }),
+      );
       expect(elapsed).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 20);
       expect(elapsed).toBeLessThan(COMMAND_TIMEOUT + 700);
       expect(await rejectsFast(() => repo.ping())).toBeLessThan(COMMAND_TIMEOUT + 700);
@@ -100,7 +106,11 @@ describe('RedisSessionRepository when Redis fails', () => {
     } finally {
       process.kill(own.pid, 'SIGCONT');
     }
-    const ok = await eventually(async () => (await repo.validate(s.userId, s.id, { now: s.now + 2, idleTimeoutMs: 60_000, touchIntervalMs: 1000 })).status === 'ok');
+    const ok = await eventually(
+      async () =>
+        (await repo.validate(s.userId, s.id, { now: s.now + 2, idleTimeoutMs: 60_000, touchIntervalMs: 1000 }))
+          .status === 'ok',
+    );
     expect(ok).toBe(true);
   });
 
@@ -112,10 +122,19 @@ describe('RedisSessionRepository when Redis fails', () => {
     const ops: [string, () => Promise<unknown>][] = [
       ['create', () => repo.create(session(now))],
       ['validate', () => repo.validate(s.userId, s.id, { now: now + 1, idleTimeoutMs: 60_000, touchIntervalMs: 1000 })],
-      ['rotate', () => repo.rotate(s.userId, s.id, {
-        now: now + 1, idleTimeoutMs: 60_000, graceMs: 1000, presentedGeneration: 0,
-        presentedHash: s.refreshHash, nextHash: randomHash(), nextIssuedAt: s.refreshIssuedAt + 1,
-      })],
+      [
+        'rotate',
+        () =>
+          repo.rotate(s.userId, s.id, {
+            now: now + 1,
+            idleTimeoutMs: 60_000,
+            graceMs: 1000,
+            presentedGeneration: 0,
+            presentedHash: s.refreshHash,
+            nextHash: randomHash(),
+            nextIssuedAt: s.refreshIssuedAt + 1,
+          }),
+      ],
       ['revoke', () => repo.revoke(s.userId, s.id)],
       ['revokeAll', () => repo.revokeAll(s.userId)],
       ['list', () => repo.list(s.userId, now + 1, 60_000)],
@@ -132,6 +151,14 @@ describe('RedisSessionRepository when Redis fails', () => {
     await eventually(async () => (await repo.ping(), true), 10_000);
     const fresh = session(Date.now());
     await repo.create(fresh);
-    expect((await repo.validate(fresh.userId, fresh.id, { now: fresh.now + 1, idleTimeoutMs: 60_000, touchIntervalMs: 1000 })).status).toBe('ok');
+    expect(
+      (
+        await repo.validate(fresh.userId, fresh.id, {
+          now: fresh.now + 1,
+          idleTimeoutMs: 60_000,
+          touchIntervalMs: 1000,
+        })
+      ).status,
+    ).toBe('ok');
   });
 });

@@ -67,8 +67,12 @@ export class RedisSessionRepository implements SessionRepository {
     this.timeout = options.commandTimeout;
     this.serverClock = (options.clock ?? 'server') === 'server';
     // node-redis emits 'error' on connection loss; with no listener that would crash the process.
-    const emitter = client as unknown as { on?: (e: string, f: () => void) => void; listenerCount?: (e: string) => number };
-    if (typeof emitter.on === 'function' && emitter.listenerCount?.('error') === 0) emitter.on('error', () => undefined);
+    const emitter = client as unknown as {
+      on?: (e: string, f: () => void) => void;
+      listenerCount?: (e: string) => number;
+    };
+    if (typeof emitter.on === 'function' && emitter.listenerCount?.('error') === 0)
+      emitter.on('error', () => undefined);
   }
 
   private readonly timeout: number;
@@ -160,64 +164,55 @@ export class RedisSessionRepository implements SessionRepository {
 
   async create(s: NewSession): Promise<void> {
     // The lifetime travels, not the deadline: the store's clock places it.
-    await this.run(
-      CREATE,
-      this.keys.sessionAndIndex(s.userId, s.id),
-      [
-        s.id,
-        this.now(s.now),
-        String(s.idleTimeoutMs),
-        String(s.absoluteExpiresAt - s.now),
-        s.roles.join(ROLE_SEPARATOR),
-        s.userAgent,
-        s.ip,
-        s.data === undefined ? '' : JSON.stringify(s.data),
-        s.refreshHash,
-        String(s.refreshIssuedAt),
-      ],
-    );
+    await this.run(CREATE, this.keys.sessionAndIndex(s.userId, s.id), [
+      s.id,
+      this.now(s.now),
+      String(s.idleTimeoutMs),
+      String(s.absoluteExpiresAt - s.now),
+      s.roles.join(ROLE_SEPARATOR),
+      s.userAgent,
+      s.ip,
+      s.data === undefined ? '' : JSON.stringify(s.data),
+      s.refreshHash,
+      String(s.refreshIssuedAt),
+    ]);
   }
 
   async validate(userId: string, sessionId: string, r: ValidateRequest): Promise<ValidateResult> {
-    const reply = await this.run(
-      VALIDATE,
-      this.keys.sessionAndIndex(userId, sessionId),
-      [
-        sessionId,
-        this.now(r.now),
-        String(r.idleTimeoutMs),
-        String(r.touchIntervalMs),
-        r.graceMs === undefined ? '' : String(r.graceMs + PREVIOUS_DIGEST_MARGIN_MS),
-      ],
-    );
+    const reply = await this.run(VALIDATE, this.keys.sessionAndIndex(userId, sessionId), [
+      sessionId,
+      this.now(r.now),
+      String(r.idleTimeoutMs),
+      String(r.touchIntervalMs),
+      r.graceMs === undefined ? '' : String(r.graceMs + PREVIOUS_DIGEST_MARGIN_MS),
+    ]);
     if (reply === ValidateReply.missing) return { status: 'missing' };
     if (reply === ValidateReply.expired) return { status: 'expired' };
     if (!Array.isArray(reply) || reply.length !== 2) throw new SessionStoreUnavailableError('unexpected reply');
     const [roles, data] = reply as [string, string];
     return {
       status: 'ok',
-      session: { roles: roles ? roles.split(ROLE_SEPARATOR) : [], data: data ? JSON.parse(data) : undefined },
+      session: {
+        roles: roles ? roles.split(ROLE_SEPARATOR) : [],
+        data: data ? (JSON.parse(data) as Record<string, unknown>) : undefined,
+      },
     };
   }
 
   async rotate(userId: string, sessionId: string, r: RotateRequest): Promise<RotateResult> {
     const keys = this.keys.sessionAndIndex(userId, sessionId);
     const { sent, deadline } = await this.deadline(keys[0]);
-    const reply = await this.run(
-      ROTATE,
-      keys,
-      [
-        sessionId,
-        this.now(r.now),
-        String(r.idleTimeoutMs),
-        String(r.graceMs),
-        String(r.presentedGeneration),
-        r.presentedHash,
-        r.nextHash,
-        String(r.nextIssuedAt),
-        deadline,
-      ],
-    );
+    const reply = await this.run(ROTATE, keys, [
+      sessionId,
+      this.now(r.now),
+      String(r.idleTimeoutMs),
+      String(r.graceMs),
+      String(r.presentedGeneration),
+      r.presentedHash,
+      r.nextHash,
+      String(r.nextIssuedAt),
+      deadline,
+    ]);
     if (!Array.isArray(reply)) throw new SessionStoreUnavailableError('unexpected reply');
     if (this.serverClock) this.learnOffset(reply[reply.length - 1], sent);
     switch (reply[0]) {
@@ -247,11 +242,7 @@ export class RedisSessionRepository implements SessionRepository {
   }
 
   async revoke(userId: string, sessionId: string): Promise<boolean> {
-    const reply = await this.run(
-      REVOKE,
-      this.keys.sessionAndIndex(userId, sessionId),
-      [sessionId],
-    );
+    const reply = await this.run(REVOKE, this.keys.sessionAndIndex(userId, sessionId), [sessionId]);
     return reply === 1;
   }
 
@@ -287,7 +278,7 @@ export class RedisSessionRepository implements SessionRepository {
   private async nodes(): Promise<RedisNodeClient[]> {
     if (this.kind === 'redis') return [this.client as RedisNodeClient];
     const cluster = this.client as RedisClusterClient;
-    return Promise.all(cluster.masters.map((m) => cluster.nodeClient(m)));
+    return Promise.all(cluster.masters.map(async (m) => cluster.nodeClient(m)));
   }
 
   /** Prunes index entries of sessions that are gone, with SCAN in bounded batches, on every master. */
@@ -302,7 +293,9 @@ export class RedisSessionRepository implements SessionRepository {
         cursor = Number(page.cursor);
         result.scanned += page.keys.length;
         const removed = await Promise.all(
-          page.keys.map((k) => this.run(PRUNE, [k], [this.keys.sessionPrefixOfIndex(k), this.now(now), String(idleTimeoutMs)])),
+          page.keys.map((k) =>
+            this.run(PRUNE, [k], [this.keys.sessionPrefixOfIndex(k), this.now(now), String(idleTimeoutMs)]),
+          ),
         );
         for (const n of removed) result.removed += Number(n);
       } while (cursor !== 0);

@@ -6,7 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NewSession, RotateRequest, RotateResult, SessionRepository } from '../interfaces/session-repository.interface.js';
+import type {
+  NewSession,
+  RotateRequest,
+  RotateResult,
+  SessionRepository,
+} from '../interfaces/session-repository.interface.js';
 import { type ContractTestApi, globalTestApi } from './test-api.js';
 
 /**
@@ -145,6 +150,8 @@ export function describeRepositoryContract(
   setup: () => Promise<ContractFixture>,
   api: ContractTestApi = globalTestApi(),
 ): void {
+  // The runner's functions are free functions (Jest and Vitest globals), never methods of `api`.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const { describe, it, beforeEach, afterEach, expect } = api;
   describe(`SessionRepository contract: ${name}`, () => {
     let fixture: ContractFixture;
@@ -167,10 +174,16 @@ export function describeRepositoryContract(
       it('returns the stored roles and data of a new session', async () => {
         const data = { theme: 'dark', n: 3, nested: { list: [1, 'two', null], flag: true }, text: 'ü 用户 🙂' };
         const s = await kit.create({ roles: ['user', 'admin'], data });
-        expect(await kit.validate(s, base + SECOND)).toEqual({ status: 'ok', session: { roles: ['user', 'admin'], data } });
+        expect(await kit.validate(s, base + SECOND)).toEqual({
+          status: 'ok',
+          session: { roles: ['user', 'admin'], data },
+        });
 
         const bare = await kit.create({ roles: [], data: undefined });
-        expect(await kit.validate(bare, base + SECOND)).toEqual({ status: 'ok', session: { roles: [], data: undefined } });
+        expect(await kit.validate(bare, base + SECOND)).toEqual({
+          status: 'ok',
+          session: { roles: [], data: undefined },
+        });
       });
 
       it('hands out copies: changing a returned session does not change the stored one', async () => {
@@ -179,13 +192,20 @@ export function describeRepositoryContract(
         if (first.status !== 'ok') throw new Error(`expected ok, got ${first.status}`);
         first.session.roles.push('admin');
         (first.session.data as { count: number }).count = 99;
-        expect(await kit.validate(s, base + 2)).toEqual({ status: 'ok', session: { roles: ['user'], data: { count: 1 } } });
+        expect(await kit.validate(s, base + 2)).toEqual({
+          status: 'ok',
+          session: { roles: ['user'], data: { count: 1 } },
+        });
       });
 
       it('answers missing for an unknown user or session id', async () => {
         const s = await kit.create();
-        expect(await repo.validate('nobody', s.id, { now: base + 1, idleTimeoutMs: IDLE, touchIntervalMs: TOUCH })).toEqual({ status: 'missing' });
-        expect(await repo.validate(s.userId, randomSid(), { now: base + 1, idleTimeoutMs: IDLE, touchIntervalMs: TOUCH })).toEqual({ status: 'missing' });
+        expect(
+          await repo.validate('nobody', s.id, { now: base + 1, idleTimeoutMs: IDLE, touchIntervalMs: TOUCH }),
+        ).toEqual({ status: 'missing' });
+        expect(
+          await repo.validate(s.userId, randomSid(), { now: base + 1, idleTimeoutMs: IDLE, touchIntervalMs: TOUCH }),
+        ).toEqual({ status: 'missing' });
         expect(await kit.rotate({ ...s, id: randomSid() }, base + 1, 0, s.refreshHash)).toEqual({ status: 'missing' });
         expect(await repo.revoke(s.userId, randomSid())).toBe(false);
         expect(await kit.status(s, base + 1)).toBe('ok');
@@ -289,7 +309,10 @@ export function describeRepositoryContract(
       it('rotates the current token: generation + 1 and issuedAt = nextIssuedAt, every generation', async () => {
         const s = await kit.create({ roles: ['user', 'editor'] });
         const h1 = randomHash();
-        const r1 = await kit.rotate(s, base + SECOND, 0, s.refreshHash, { nextHash: h1, nextIssuedAt: s.refreshIssuedAt + 11 });
+        const r1 = await kit.rotate(s, base + SECOND, 0, s.refreshHash, {
+          nextHash: h1,
+          nextIssuedAt: s.refreshIssuedAt + 11,
+        });
         expect(r1).toEqual({
           status: 'rotated',
           generation: 1,
@@ -305,7 +328,10 @@ export function describeRepositoryContract(
       it('answers raced, with the rotation’s generation and issuedAt, for the previous token inside the grace window', async () => {
         const s = await kit.create();
         const at = base + MINUTE;
-        const rotated = await kit.rotate(s, at, 0, s.refreshHash, { nextHash: randomHash(), nextIssuedAt: s.refreshIssuedAt + 60 });
+        const rotated = await kit.rotate(s, at, 0, s.refreshHash, {
+          nextHash: randomHash(),
+          nextIssuedAt: s.refreshIssuedAt + 60,
+        });
         expect(rotated.status).toBe('rotated');
         const { status: _, ...successor } = rotated as Extract<RotateResult, { generation: number }>;
         for (const t of [at, at + 1, at + GRACE]) {
@@ -332,7 +358,10 @@ export function describeRepositoryContract(
         let last: RotateResult | undefined;
         for (let gen = 0; gen < 3; gen++) {
           hashes.push(randomHash());
-          last = await kit.rotate(s, base + 1000 * (gen + 1), gen, hashes[gen], { nextHash: hashes[gen + 1], nextIssuedAt: s.refreshIssuedAt + gen + 1 });
+          last = await kit.rotate(s, base + 1000 * (gen + 1), gen, hashes[gen], {
+            nextHash: hashes[gen + 1],
+            nextIssuedAt: s.refreshIssuedAt + gen + 1,
+          });
           expect(last).toMatchObject({ status: 'rotated', generation: gen + 1 });
         }
         const { status: _, ...current } = last as Extract<RotateResult, { generation: number }>;
@@ -374,7 +403,10 @@ export function describeRepositoryContract(
         // Not even a touch: lastSeenAt is still the creation time.
         expect(await repo.list(s.userId, base + 1, IDLE)).toEqual(before);
         expect(await kit.validate(s, base + 2 * TOUCH + 1)).toMatchObject({ status: 'ok' });
-        expect(await kit.rotate(s, base + 2 * TOUCH + 2, 0, s.refreshHash)).toMatchObject({ status: 'rotated', generation: 1 });
+        expect(await kit.rotate(s, base + 2 * TOUCH + 2, 0, s.refreshHash)).toMatchObject({
+          status: 'rotated',
+          generation: 1,
+        });
       });
 
       it('answers expired for an idle-expired session (and removes it) and missing for an unknown one', async () => {
@@ -461,17 +493,24 @@ export function describeRepositoryContract(
           sessions.push(await kit.create({ userId, id, roles: [`role-${n}`], data: { n } }));
         }
         for (const [n, s] of sessions.entries()) {
-          expect(await kit.validate(s, base + 1)).toEqual({ status: 'ok', session: { roles: [`role-${n}`], data: { n } } });
+          expect(await kit.validate(s, base + 1)).toEqual({
+            status: 'ok',
+            session: { roles: [`role-${n}`], data: { n } },
+          });
           const records = await repo.list(s.userId, base + 1, IDLE);
           expect(records.map((r) => [r.id, r.userId])).toEqual([[id, s.userId]]);
         }
         const [victim, ...others] = sessions;
-        expect(await kit.rotate(victim, base + 2, 0, victim.refreshHash)).toMatchObject({ status: 'rotated', roles: ['role-0'] });
+        expect(await kit.rotate(victim, base + 2, 0, victim.refreshHash)).toMatchObject({
+          status: 'rotated',
+          roles: ['role-0'],
+        });
         expect(await repo.revokeAll(victim.userId)).toBe(1);
         expect(await repo.revoke(others[0].userId, id)).toBe(true);
         for (const [n, s] of others.entries()) {
           expect(await kit.status(s, base + 3)).toBe(n === 0 ? 'missing' : 'ok');
-          if (n > 0) expect(await kit.rotate(s, base + 3, 0, s.refreshHash)).toMatchObject({ status: 'rotated', generation: 1 });
+          if (n > 0)
+            expect(await kit.rotate(s, base + 3, 0, s.refreshHash)).toMatchObject({ status: 'rotated', generation: 1 });
         }
       });
     });

@@ -12,7 +12,9 @@ describe('globalTestApi', () => {
     const saved = scope.beforeEach;
     delete scope.beforeEach;
     try {
-      expect(() => globalTestApi()).toThrow(/no global beforeEach\b.*pass \{ describe, it, beforeEach, afterEach, expect \}/);
+      expect(() => globalTestApi()).toThrow(
+        /no global beforeEach\b.*pass \{ describe, it, beforeEach, afterEach, expect \}/,
+      );
     } finally {
       scope.beforeEach = saved;
     }

@@ -45,9 +45,7 @@ export class AccessTokenService {
     if (kid) header.kid = kid;
     // jsonwebtoken accepts KeyObjects; @nestjs/jwt's types only name strings and Buffers.
     const keyOpts = (sign: unknown, verify: unknown) =>
-      algorithm === 'HS256'
-        ? { secret: sign as string }
-        : { privateKey: sign as string, publicKey: verify as string };
+      algorithm === 'HS256' ? { secret: sign as string } : { privateKey: sign as string, publicKey: verify as string };
     this.signer = new JwtService({
       ...keyOpts(signKey, verifyKey),
       signOptions: { algorithm: jwtAlgorithm, header: header as never, ...claimOptions },
@@ -93,7 +91,12 @@ export class AccessTokenService {
    * Signs a new access token for a session. `now` in ms. `fixed` pins `iat` (seconds) and `jti`,
    * so a refresh replayed inside the grace window answers the very same token.
    */
-  issue(userId: string, sessionId: string, now: number, fixed?: { iat: number; jti: string }): { token: string; expiresAt: number } {
+  issue(
+    userId: string,
+    sessionId: string,
+    now: number,
+    fixed?: { iat: number; jti: string },
+  ): { token: string; expiresAt: number } {
     const iat = fixed?.iat ?? Math.floor(now / 1000);
     const exp = iat + this.options.accessTtl;
     const jti = fixed?.jti ?? randomBytes(12).toString('base64url');
@@ -167,7 +170,11 @@ export class AccessTokenService {
     if (this.options.access.algorithm === 'EdDSA') {
       const signature = Buffer.from(signatureText, 'base64url');
       // The decoder skips stray characters: only the canonical text of a 64-byte signature counts.
-      return signature.length === 64 && signature.toString('base64url') === signatureText && verify(null, Buffer.from(input), key, signature);
+      return (
+        signature.length === 64 &&
+        signature.toString('base64url') === signatureText &&
+        verify(null, Buffer.from(input), key, signature)
+      );
     }
     const signature = Buffer.from(signatureText);
     const expected = Buffer.from(createHmac('sha256', key).update(input).digest('base64url'));

@@ -11,7 +11,8 @@ const NOW_S = NOW / 1000;
 const ABSOLUTE = 604800;
 const EXP = NOW_S + ABSOLUTE;
 const SID = 'AbCdEfGhIjKlMnOpQrStUv';
-const info = (what: string) => Buffer.from(hkdfSync('sha256', SECRET, Buffer.alloc(0), `nestjs-jwt-session ${what}`, 32));
+const info = (what: string) =>
+  Buffer.from(hkdfSync('sha256', SECRET, Buffer.alloc(0), `nestjs-jwt-session ${what}`, 32));
 const REFRESH_KEY = info('refresh-token');
 const ACCESS_KEY = info('access-token');
 
@@ -89,7 +90,9 @@ describe('RefreshTokenService', () => {
       const other = new RefreshTokenService(resolveSessionOptions({ secret: SECRET }));
       expect(svc.hash(token)).toBe(svc.hash(token));
       expect(other.hash(token)).toBe(svc.hash(token));
-      const hashes = new Set(Array.from({ length: 100 }, (_, gen) => svc.hash(svc.sign('u-alice', SID, gen, NOW_S, EXP))));
+      const hashes = new Set(
+        Array.from({ length: 100 }, (_, gen) => svc.hash(svc.sign('u-alice', SID, gen, NOW_S, EXP))),
+      );
       expect(hashes.size).toBe(100);
     });
   });
@@ -105,7 +108,7 @@ describe('RefreshTokenService', () => {
     it('refuses a flipped character in any segment', () => {
       const segments = token.split('.') as [string, string, string];
       for (let k = 0; k < 3; k += 1) {
-        const seg = segments[k]!;
+        const seg = segments[k];
         for (const i of [0, Math.floor(seg.length / 2), seg.length - 2]) {
           const copy = [...segments];
           copy[k] = seg.slice(0, i) + (seg[i] === 'A' ? 'B' : 'A') + seg.slice(i + 1);
@@ -115,10 +118,13 @@ describe('RefreshTokenService', () => {
     });
 
     const cases: Array<[string, () => unknown]> = [
-      ['another generation spliced in, old signature', () => {
-        const [h, , s] = token.split('.');
-        return `${h}.${b64(claims({ gen: 4 }))}.${s}`;
-      }],
+      [
+        'another generation spliced in, old signature',
+        () => {
+          const [h, , s] = token.split('.');
+          return `${h}.${b64(claims({ gen: 4 }))}.${s}`;
+        },
+      ],
       ['signed with the access key', () => craft(HEADER, claims(), ACCESS_KEY)],
       ['signed with a random key', () => craft(HEADER, claims(), randomBytes(32))],
       ['an access token', () => new AccessTokenService(options).issue('u-alice', SID, NOW).token],
@@ -150,7 +156,13 @@ describe('RefreshTokenService', () => {
     });
 
     it('accepts a hand-crafted canonical token, so the cases above differ only in their flaw', () => {
-      expect(svc.verify(craft(HEADER, claims()), NOW)).toEqual({ sub: 'u-alice', sid: SID, gen: 3, iat: NOW_S, exp: EXP });
+      expect(svc.verify(craft(HEADER, claims()), NOW)).toEqual({
+        sub: 'u-alice',
+        sid: SID,
+        gen: 3,
+        iat: NOW_S,
+        exp: EXP,
+      });
     });
 
     it('refuses tokens of another environment (secret)', () => {

@@ -32,7 +32,7 @@ export class RefreshTokenService {
     this.header = encodeHeader(header);
     this.jwt = new JwtService({
       secret: options.refreshKey as unknown as string,
-      signOptions: { algorithm: 'HS256', header: header as never },
+      signOptions: { algorithm: 'HS256', header: header },
       verifyOptions: { algorithms: ['HS256'], clockTolerance: options.clockTolerance },
     });
   }

@@ -15,11 +15,20 @@ import { freePort } from '../utils/redis.js';
 import { type RunningSample, startSample } from '../utils/sample-app.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install it with "apt-get install chromium" (.ci/run does)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} not found: install it with "apt-get install chromium" (.ci/run does)`);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 });
 afterAll(() => browser?.close());
@@ -29,13 +38,19 @@ async function press(page: Page, id: string): Promise<{ status: number; text: st
   await page.evaluate(`delete document.getElementById('out').dataset.status`);
   await page.click(`#${id}`);
   await page.waitForSelector('#out[data-status]');
-  return { status: Number(await page.getAttribute('#out', 'data-status')), text: (await page.textContent('#out')) ?? '' };
+  return {
+    status: Number(await page.getAttribute('#out', 'data-status')),
+    text: (await page.textContent('#out')) ?? '',
+  };
 }
 
 /** Total notes on the sample, read by the admin over the header transport. */
 async function noteCount(url: string): Promise<number> {
   const login = await request(url).post('/auth/login').set('X-Auth-Transport', 'header').send(ADMIN).expect(200);
-  const stats = await request(url).get('/admin/stats').set('Authorization', `Bearer ${login.body.accessToken}`).expect(200);
+  const stats = await request(url)
+    .get('/admin/stats')
+    .set('Authorization', `Bearer ${login.body.accessToken}`)
+    .expect(200);
   return stats.body.notes as number;
 }
 
@@ -59,7 +74,7 @@ function recordRequests(server: Server): Seen[] {
         path: req.url ?? '',
         status: res.statusCode,
         origin: req.headers.origin,
-        site: req.headers['sec-fetch-site'] as string | undefined,
+        site: req.headers['sec-fetch-site'],
         cookie: req.headers.cookie ?? '',
         allowOrigin: res.getHeader('access-control-allow-origin'),
       }),
@@ -190,7 +205,8 @@ describe.each([
     async function postsReach(count: number): Promise<void> {
       const deadline = Date.now() + 10_000;
       while (notePosts().length < count) {
-        if (Date.now() > deadline) throw new Error(`the sample saw ${notePosts().length} POST /notes, expected ${count}`);
+        if (Date.now() > deadline)
+          throw new Error(`the sample saw ${notePosts().length} POST /notes, expected ${count}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     }

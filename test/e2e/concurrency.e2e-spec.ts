@@ -44,7 +44,7 @@ describe.each(STORES)('concurrency on the $name store', (store) => {
     // Every tab's access token works, and the client carries on with the successor.
     const checks = await Promise.all(answers.map((r) => me(r.body.accessToken)));
     expect(statuses(checks)).toEqual(Array(RACERS).fill(200));
-    const next = await refresh(successors[0]!);
+    const next = await refresh(successors[0]);
     expect(next.status).toBe(200);
     expect(next.body.refreshToken).not.toBe(successors[0]);
     expect((await me(next.body.accessToken)).status).toBe(200);
@@ -59,7 +59,7 @@ describe.each(STORES)('concurrency on the $name store', (store) => {
     expect(cookies).toHaveLength(1);
     expect(cookies[0]).not.toBe(client.refresh);
 
-    client.absorb(answers[RACERS - 1]!);
+    client.absorb(answers[RACERS - 1]);
     expect((await client.get('/me')).status).toBe(200);
     expect((await client.post('/notes', { text: 'after the race' })).status).toBe(201);
     expect((await client.refreshTokens()).status).toBe(200);
@@ -67,7 +67,7 @@ describe.each(STORES)('concurrency on the $name store', (store) => {
 
   it('the same race on two sessions of one user at once: each gets its own successor, neither is disturbed', async () => {
     const [a, b] = await Promise.all([login(), login()]);
-    const racers = Array.from({ length: 2 * RACERS }, (_, i) => refresh(i % 2 === 0 ? a!.refreshToken : b!.refreshToken));
+    const racers = Array.from({ length: 2 * RACERS }, (_, i) => refresh(i % 2 === 0 ? a.refreshToken : b.refreshToken));
     const answers = await Promise.all(racers);
     expect(statuses(answers)).toEqual(Array(2 * RACERS).fill(200));
     const forA = distinct(answers.filter((_, i) => i % 2 === 0).map((r) => r.body.refreshToken as string));
@@ -75,29 +75,32 @@ describe.each(STORES)('concurrency on the $name store', (store) => {
     expect(forA).toHaveLength(1);
     expect(forB).toHaveLength(1);
     expect(forA[0]).not.toBe(forB[0]);
-    expect(jwtPayload(forA[0]!).sid).toBe(jwtPayload(a!.accessToken).sid);
-    expect(jwtPayload(forB[0]!).sid).toBe(jwtPayload(b!.accessToken).sid);
+    expect(jwtPayload(forA[0]).sid).toBe(jwtPayload(a.accessToken).sid);
+    expect(jwtPayload(forB[0]).sid).toBe(jwtPayload(b.accessToken).sid);
 
-    const [nextA, nextB] = await Promise.all([refresh(forA[0]!), refresh(forB[0]!)]);
-    expect([nextA!.status, nextB!.status]).toEqual([200, 200]);
-    expect(statuses(await Promise.all([me(nextA!.body.accessToken), me(nextB!.body.accessToken)]))).toEqual([200, 200]);
+    const [nextA, nextB] = await Promise.all([refresh(forA[0]), refresh(forB[0])]);
+    expect([nextA.status, nextB.status]).toEqual([200, 200]);
+    expect(statuses(await Promise.all([me(nextA.body.accessToken), me(nextB.body.accessToken)]))).toEqual([200, 200]);
   });
 
   it('50 parallel requests with one access token all answer 200 with the same body', async () => {
     const { accessToken } = await login();
     const answers = await Promise.all(Array.from({ length: 50 }, () => me(accessToken)));
     expect(statuses(answers)).toEqual(Array(50).fill(200));
-    expect(distinct(answers.map((r) => JSON.stringify(r.body)))).toEqual([JSON.stringify({ id: 'u-alice', email: ALICE.email, role: 'user' })]);
+    expect(distinct(answers.map((r) => JSON.stringify(r.body)))).toEqual([
+      JSON.stringify({ id: 'u-alice', email: ALICE.email, role: 'user' }),
+    ]);
   });
 
   it('logout racing requests on the same session never yields a 5xx, and the session ends', async () => {
     for (let round = 0; round < 5; round++) {
       const { accessToken, refreshToken } = await login();
       const reads = Array.from({ length: 30 }, (_, i) =>
-        i === 15 ? request(url).post('/auth/logout').set('Authorization', bearer(accessToken)) : me(accessToken));
+        i === 15 ? request(url).post('/auth/logout').set('Authorization', bearer(accessToken)) : me(accessToken),
+      );
       const refreshes = Array.from({ length: 5 }, () => refresh(refreshToken));
       const answers = await Promise.all([...reads, ...refreshes]);
-      const logout = answers[15]!;
+      const logout = answers[15];
       const others = answers.filter((_, i) => i !== 15);
       expect({ round, logout: logout.status }).toEqual({ round, logout: 204 });
       for (const [i, r] of others.entries()) {
@@ -116,12 +119,20 @@ describe.each(STORES)('concurrency on the $name store', (store) => {
     const racers: Array<[Promise<Response>, number[]]> = [
       ...Array.from({ length: 10 }, (): [Promise<Response>, number[]] => [client.get('/me').then(), [200, 401]]),
       [client.post('/auth/logout').then(), [204, 401]],
-      ...Array.from({ length: 10 }, (): [Promise<Response>, number[]] => [client.post('/notes', { text: 'racing' }).then(), [201, 401]]),
+      ...Array.from({ length: 10 }, (): [Promise<Response>, number[]] => [
+        client.post('/notes', { text: 'racing' }).then(),
+        [201, 401],
+      ]),
       [other.post('/auth/logout-all').then(), [204, 401]],
-      ...Array.from({ length: 10 }, (): [Promise<Response>, number[]] => [other.get('/auth/sessions').then(), [200, 401]]),
+      ...Array.from({ length: 10 }, (): [Promise<Response>, number[]] => [
+        other.get('/auth/sessions').then(),
+        [200, 401],
+      ]),
     ];
     const answers = await Promise.all(racers.map(([p]) => p));
-    answers.forEach((r, i) => expect({ i, status: r.status, allowed: racers[i]![1].includes(r.status) }).toMatchObject({ i, allowed: true }));
+    answers.forEach((r, i) =>
+      expect({ i, status: r.status, allowed: racers[i][1].includes(r.status) }).toMatchObject({ i, allowed: true }),
+    );
     expect((await client.get('/me')).status).toBe(401);
     expect((await other.get('/me')).status).toBe(401);
   });

@@ -89,7 +89,9 @@ describe.each(STORES)('HTTP contract on the $name store', (store) => {
     });
 
     it('answers 401 with the same body for an unknown user and a wrong password, and sets no cookie', async () => {
-      const unknown = await request(url).post('/auth/login').send({ email: 'nobody@example.com', password: ALICE.password });
+      const unknown = await request(url)
+        .post('/auth/login')
+        .send({ email: 'nobody@example.com', password: ALICE.password });
       const wrong = await request(url).post('/auth/login').send({ email: ALICE.email, password: 'not-alice-password' });
       for (const res of [unknown, wrong]) {
         expect(res.status).toBe(401);
@@ -146,7 +148,10 @@ describe.each(STORES)('HTTP contract on the $name store', (store) => {
 
     it('POST /notes answers 201 {id, text} (bearer needs no CSRF token; cookies do)', async () => {
       const { accessToken } = await loginHeader(url, ALICE);
-      const viaHeader = await request(url).post('/notes').set('Authorization', bearer(accessToken)).send({ text: 'from a bearer' });
+      const viaHeader = await request(url)
+        .post('/notes')
+        .set('Authorization', bearer(accessToken))
+        .send({ text: 'from a bearer' });
       expect(viaHeader.status).toBe(201);
       expect(Object.keys(viaHeader.body).sort()).toEqual(['id', 'text']);
       expect(viaHeader.body.text).toBe('from a bearer');
@@ -208,7 +213,9 @@ describe.each(STORES)('HTTP contract on the $name store', (store) => {
       ['a token with its signature cut off', (t) => t.accessToken.slice(0, t.accessToken.lastIndexOf('.') + 1) + 'x'],
     ])('a bearer request with %s gets error="invalid_token"', async (_name, token) => {
       const login = await loginHeader(url, ALICE);
-      const res = await request(url).get('/me').set('Authorization', bearer(token(login)));
+      const res = await request(url)
+        .get('/me')
+        .set('Authorization', bearer(token(login)));
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer\b.*error="invalid_token"/);
     });
@@ -232,35 +239,95 @@ describe.each(STORES)('HTTP contract on the $name store', (store) => {
     type Case = [string, number, (url: string) => Promise<Response>];
     const cases: Case[] = [
       ['login, cookie transport', 200, (u) => request(u).post('/auth/login').send(ALICE)],
-      ['login, header transport', 200, (u) => request(u).post('/auth/login').set('X-Auth-Transport', 'header').send(ALICE)],
-      ['login, bad credentials', 401, (u) => request(u).post('/auth/login').send({ ...ALICE, password: 'wrong-password' })],
+      [
+        'login, header transport',
+        200,
+        (u) => request(u).post('/auth/login').set('X-Auth-Transport', 'header').send(ALICE),
+      ],
+      [
+        'login, bad credentials',
+        401,
+        (u) =>
+          request(u)
+            .post('/auth/login')
+            .send({ ...ALICE, password: 'wrong-password' }),
+      ],
       ['login, malformed body', 400, (u) => request(u).post('/auth/login').send({ email: 1 })],
-      ['login, broken JSON', 400, (u) => request(u).post('/auth/login').set('Content-Type', 'application/json').send('{')],
-      ['refresh, header transport', 200, async (u) =>
-        request(u).post('/auth/refresh').send({ refreshToken: (await loginHeader(u)).refreshToken })],
-      ['refresh, cookie transport', 200, async (u) => {
-        const c = new CookieClient(u);
-        await c.login();
-        return c.post('/auth/refresh');
-      }],
+      [
+        'login, broken JSON',
+        400,
+        (u) => request(u).post('/auth/login').set('Content-Type', 'application/json').send('{'),
+      ],
+      [
+        'refresh, header transport',
+        200,
+        async (u) =>
+          request(u)
+            .post('/auth/refresh')
+            .send({ refreshToken: (await loginHeader(u)).refreshToken }),
+      ],
+      [
+        'refresh, cookie transport',
+        200,
+        async (u) => {
+          const c = new CookieClient(u);
+          await c.login();
+          return c.post('/auth/refresh');
+        },
+      ],
       ['refresh without a token', 401, (u) => request(u).post('/auth/refresh')],
       ['refresh with a bad token', 401, (u) => request(u).post('/auth/refresh').send({ refreshToken: 'x.y.z' })],
-      ['logout', 204, async (u) =>
-        request(u).post('/auth/logout').set('Authorization', bearer((await loginHeader(u)).accessToken))],
+      [
+        'logout',
+        204,
+        async (u) =>
+          request(u)
+            .post('/auth/logout')
+            .set('Authorization', bearer((await loginHeader(u)).accessToken)),
+      ],
       ['logout without credentials', 401, (u) => request(u).post('/auth/logout')],
-      ['logout-all', 204, async (u) =>
-        request(u).post('/auth/logout-all').set('Authorization', bearer((await loginHeader(u, BOB)).accessToken))],
-      ['sessions', 200, async (u) =>
-        request(u).get('/auth/sessions').set('Authorization', bearer((await loginHeader(u)).accessToken))],
+      [
+        'logout-all',
+        204,
+        async (u) =>
+          request(u)
+            .post('/auth/logout-all')
+            .set('Authorization', bearer((await loginHeader(u, BOB)).accessToken)),
+      ],
+      [
+        'sessions',
+        200,
+        async (u) =>
+          request(u)
+            .get('/auth/sessions')
+            .set('Authorization', bearer((await loginHeader(u)).accessToken)),
+      ],
       ['sessions without credentials', 401, (u) => request(u).get('/auth/sessions')],
-      ['revoke an unknown session', 404, async (u) =>
-        request(u).delete('/auth/sessions/AAAAAAAAAAAAAAAAAAAAAA').set('Authorization', bearer((await loginHeader(u)).accessToken))],
-      ['revoke own session', 204, async (u) => {
-        const { accessToken } = await loginHeader(u);
-        const sid = String(jwtPayload(accessToken).sid);
-        return request(u).delete(`/auth/sessions/${sid}`).set('Authorization', bearer(accessToken));
-      }],
-      ['csrf', 200, async (u) => request(u).get('/auth/csrf').set('Authorization', bearer((await loginHeader(u)).accessToken))],
+      [
+        'revoke an unknown session',
+        404,
+        async (u) =>
+          request(u)
+            .delete('/auth/sessions/AAAAAAAAAAAAAAAAAAAAAA')
+            .set('Authorization', bearer((await loginHeader(u)).accessToken)),
+      ],
+      [
+        'revoke own session',
+        204,
+        async (u) => {
+          const { accessToken } = await loginHeader(u);
+          const sid = String(jwtPayload(accessToken).sid);
+          return request(u).delete(`/auth/sessions/${sid}`).set('Authorization', bearer(accessToken));
+        },
+      ],
+      [
+        'csrf',
+        200,
+        async (u) =>
+          request(u)
+            .get('/auth/csrf')
+            .set('Authorization', bearer((await loginHeader(u)).accessToken)),
+      ],
       ['csrf with a bad token', 401, (u) => request(u).get('/auth/csrf').set('Authorization', 'Bearer a.b.c')],
     ];
 
@@ -275,7 +342,11 @@ describe.each(STORES)('HTTP contract on the $name store', (store) => {
     const statuses = [
       (await request(url).post('/auth/login').send(ALICE)).status,
       (await request(url).post('/auth/login').set('X-Auth-Transport', 'header').send(ALICE)).status,
-      (await request(url).post('/auth/refresh').send({ refreshToken: (await loginHeader(url)).refreshToken })).status,
+      (
+        await request(url)
+          .post('/auth/refresh')
+          .send({ refreshToken: (await loginHeader(url)).refreshToken })
+      ).status,
     ];
     expect(statuses).toEqual([200, 200, 200]);
   });

@@ -34,7 +34,12 @@ describe.each(STORES)('token lifecycle on the $name store', (store) => {
   const me = (token: string) => request(url).get('/me').set('Authorization', bearer(token));
   const refresh = (refreshToken: string) => request(url).post('/auth/refresh').send({ refreshToken });
   const loginAs = (user = ALICE, userAgent = 'lifecycle-test') =>
-    request(url).post('/auth/login').set('X-Auth-Transport', 'header').set('User-Agent', userAgent).send(user).expect(200)
+    request(url)
+      .post('/auth/login')
+      .set('X-Auth-Transport', 'header')
+      .set('User-Agent', userAgent)
+      .send(user)
+      .expect(200)
       .then((res) => res.body as { accessToken: string; refreshToken: string });
 
   describe('refresh rotation and reuse', () => {
@@ -123,7 +128,9 @@ describe.each(STORES)('token lifecycle on the $name store', (store) => {
       // The same through cookies: each token in the other's cookie.
       const asAccessCookie = await request(url).get('/me').set('Cookie', `__Host-session=${login.refreshToken}`);
       expect(asAccessCookie.status).toBe(401);
-      const asRefreshCookie = await request(url).post('/auth/refresh').set('Cookie', `__Secure-refresh=${login.accessToken}`);
+      const asRefreshCookie = await request(url)
+        .post('/auth/refresh')
+        .set('Cookie', `__Secure-refresh=${login.accessToken}`);
       expect(asRefreshCookie.status).toBe(401);
 
       // Refusals did not harm the session.
@@ -159,7 +166,9 @@ describe.each(STORES)('token lifecycle on the $name store', (store) => {
 
     it('header logout ends the session server-side', async () => {
       const login = await loginAs();
-      expect((await request(url).post('/auth/logout').set('Authorization', bearer(login.accessToken))).status).toBe(204);
+      expect((await request(url).post('/auth/logout').set('Authorization', bearer(login.accessToken))).status).toBe(
+        204,
+      );
       expect((await me(login.accessToken)).status).toBe(401);
       expect((await refresh(login.refreshToken)).status).toBe(401);
     });
@@ -205,11 +214,17 @@ describe.each(STORES)('token lifecycle on the $name store', (store) => {
       const current = list.find((e) => e.current === true)!;
       expect(current).toMatchObject({ id: sidOf(mine.accessToken), userAgent: `ua-mine-${tag}`, createdAt: loginTime });
       expect(String(current.ip)).toMatch(/127\.0\.0\.1|::1/);
-      expect(list.find((e) => e.userAgent === `ua-other-${tag}`)).toMatchObject({ id: sidOf(other.accessToken), current: false });
+      expect(list.find((e) => e.userAgent === `ua-other-${tag}`)).toMatchObject({
+        id: sidOf(other.accessToken),
+        current: false,
+      });
       // Another user's sessions are invisible (S-30).
       expect(list.some((e) => e.userAgent === `ua-bob-${tag}`)).toBe(false);
 
-      const fromOther = await request(url).get('/auth/sessions').set('Authorization', bearer(other.accessToken)).expect(200);
+      const fromOther = await request(url)
+        .get('/auth/sessions')
+        .set('Authorization', bearer(other.accessToken))
+        .expect(200);
       const otherCurrent = (fromOther.body as Array<{ id: string; current: boolean }>).filter((e) => e.current);
       expect(otherCurrent.map((e) => e.id)).toEqual([sidOf(other.accessToken)]);
     });
@@ -220,20 +235,28 @@ describe.each(STORES)('token lifecycle on the $name store', (store) => {
       await other.login(ALICE);
       const otherSid = sidOf(other.access);
 
-      const res = await request(url).delete(`/auth/sessions/${otherSid}`).set('Authorization', bearer(mine.accessToken));
+      const res = await request(url)
+        .delete(`/auth/sessions/${otherSid}`)
+        .set('Authorization', bearer(mine.accessToken));
       expect(res.status).toBe(204);
       expect((await other.get('/me')).status).toBe(401);
       expect((await other.refreshTokens()).status).toBe(401);
       expect((await me(mine.accessToken)).status).toBe(200);
       // Already gone: a second delete is a 404 like any unknown id.
-      expect((await request(url).delete(`/auth/sessions/${otherSid}`).set('Authorization', bearer(mine.accessToken))).status).toBe(404);
+      expect(
+        (await request(url).delete(`/auth/sessions/${otherSid}`).set('Authorization', bearer(mine.accessToken))).status,
+      ).toBe(404);
     });
 
     it("another user's session id answers 404, the same as an unknown id, and that session lives on", async () => {
       const alice = await loginAs(ALICE);
       const bob = await loginAs(BOB);
-      const theirs = await request(url).delete(`/auth/sessions/${sidOf(bob.accessToken)}`).set('Authorization', bearer(alice.accessToken));
-      const unknown = await request(url).delete(`/auth/sessions/${unknownSessionId()}`).set('Authorization', bearer(alice.accessToken));
+      const theirs = await request(url)
+        .delete(`/auth/sessions/${sidOf(bob.accessToken)}`)
+        .set('Authorization', bearer(alice.accessToken));
+      const unknown = await request(url)
+        .delete(`/auth/sessions/${unknownSessionId()}`)
+        .set('Authorization', bearer(alice.accessToken));
       expect(theirs.status).toBe(404);
       expect(unknown.status).toBe(404);
       expect(theirs.body).toEqual(unknown.body);
@@ -268,7 +291,11 @@ describe.each(STORES)('token lifecycle on the $name store', (store) => {
       // Bound to the session (S-39): another session's token is refused.
       const other = new CookieClient(url);
       await other.login();
-      const stolen = await request(url).post('/notes').set('Cookie', other.cookieHeader()).set('X-CSRF-Token', client.csrf).send({ text: 'x' });
+      const stolen = await request(url)
+        .post('/notes')
+        .set('Cookie', other.cookieHeader())
+        .set('X-CSRF-Token', client.csrf)
+        .send({ text: 'x' });
       expect(stolen.status).toBe(403);
     });
   });
@@ -285,7 +312,10 @@ describe.each(STORES)('token lifecycle on the $name store', (store) => {
       expect(sidOf(fresh)).not.toBe(sidOf(old.access));
 
       expect((await request(url).get('/me').set('Cookie', `__Host-session=${old.access}`)).status).toBe(401);
-      const oldRefresh = await request(url).post('/auth/refresh').set('Cookie', `__Secure-refresh=${old.refresh}`).set('X-CSRF-Token', old.csrf);
+      const oldRefresh = await request(url)
+        .post('/auth/refresh')
+        .set('Cookie', `__Secure-refresh=${old.refresh}`)
+        .set('X-CSRF-Token', old.csrf);
       expect(oldRefresh.status).toBe(401);
       expect((await request(url).get('/me').set('Cookie', `__Host-session=${fresh}`)).status).toBe(200);
     });
@@ -294,14 +324,20 @@ describe.each(STORES)('token lifecycle on the $name store', (store) => {
       const first = new CookieClient(url);
       await first.login(ALICE);
       // Browsers send the refresh cookie only to its path; a client that sends it to login anyway is heard.
-      const relogin = await request(url).post('/auth/login').set('Cookie', `__Secure-refresh=${first.refresh}`).send(ALICE);
+      const relogin = await request(url)
+        .post('/auth/login')
+        .set('Cookie', `__Secure-refresh=${first.refresh}`)
+        .send(ALICE);
       expect(relogin.status).toBe(200);
       expect((await request(url).get('/me').set('Cookie', `__Host-session=${first.access}`)).status).toBe(401);
-      const oldRefresh = await request(url).post('/auth/refresh').set('Cookie', `__Secure-refresh=${first.refresh}`).set('X-CSRF-Token', first.csrf!);
+      const oldRefresh = await request(url)
+        .post('/auth/refresh')
+        .set('Cookie', `__Secure-refresh=${first.refresh}`)
+        .set('X-CSRF-Token', first.csrf);
       expect(oldRefresh.status).toBe(401);
     });
 
-    it("a login as another user ends the presented session too", async () => {
+    it('a login as another user ends the presented session too', async () => {
       const alice = new CookieClient(url);
       await alice.login(ALICE);
       const bobLogin = await request(url).post('/auth/login').set('Cookie', alice.cookieHeader()).send(BOB);

@@ -50,7 +50,7 @@ describe.each(STORES)('refresh replays and generations on the $name store', (sto
     expect(new Set(answers.map((r) => r.body.accessToken)).size).toBe(1);
     expect(count('session_renewed')).toBe(1);
     expect(count('session_revoked')).toBe(0);
-    await me(answers[0]!.body.accessToken).expect(200);
+    await me(answers[0].body.accessToken).expect(200);
   });
 
   it('a tab 2 and 3 rotations behind, inside the window, gets the current successor; 4 behind is theft', async () => {
@@ -61,7 +61,7 @@ describe.each(STORES)('refresh replays and generations on the $name store', (sto
       latest = (await refresh(latest.refreshToken).expect(200)).body;
       chain.push(latest.refreshToken);
     }
-    for (const behind of [chain[0]!, chain[1]!]) {
+    for (const behind of [chain[0], chain[1]]) {
       const r = await refresh(behind).expect(200);
       expect(r.body.refreshToken).toBe(latest.refreshToken);
       expect(r.body.accessToken).toBe(latest.accessToken);
@@ -70,7 +70,7 @@ describe.each(STORES)('refresh replays and generations on the $name store', (sto
     await me(latest.accessToken).expect(200);
 
     latest = (await refresh(latest.refreshToken).expect(200)).body;
-    await refresh(chain[0]!).expect(401);
+    await refresh(chain[0]).expect(401);
     expect(count('authn_token_reuse')).toBe(1);
     await me(latest.accessToken).expect(401);
   });

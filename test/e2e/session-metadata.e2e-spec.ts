@@ -42,7 +42,10 @@ async function loginWith(userAgent: string): Promise<{ accessToken: string; sess
 }
 
 async function listedUserAgent(login: { accessToken: string; sessionId: string }): Promise<string> {
-  const res = await request(sample.url).get('/auth/sessions').set('Authorization', `Bearer ${login.accessToken}`).expect(200);
+  const res = await request(sample.url)
+    .get('/auth/sessions')
+    .set('Authorization', `Bearer ${login.accessToken}`)
+    .expect(200);
   const entry = (res.body as Array<{ id: string; userAgent: string }>).find((e) => e.id === login.sessionId);
   if (!entry) throw new Error('the session is missing from /auth/sessions');
   return entry.userAgent;
@@ -83,14 +86,19 @@ describe('stored User-Agent', () => {
 describe('session ids (S-23)', () => {
   it('are 128 random bits in base64url, never repeated, never derived from the user', async () => {
     const service = sample.app.get(SessionService);
-    const ids = await Promise.all(Array.from({ length: 500 }, () => service.create({ id: 'u-same-user' }).then((t) => t.sessionId)));
+    const ids = await Promise.all(
+      Array.from({ length: 500 }, () => service.create({ id: 'u-same-user' }).then((t) => t.sessionId)),
+    );
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) {
       expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
       expect(Buffer.from(id, 'base64url')).toHaveLength(16);
     }
     // Roughly half of the 128 × 500 bits are set: a counter or a constant-heavy id would be far off.
-    const ones = ids.reduce((n, id) => n + [...Buffer.from(id, 'base64url')].reduce((m, b) => m + b.toString(2).replace(/0/g, '').length, 0), 0);
+    const ones = ids.reduce(
+      (n, id) => n + [...Buffer.from(id, 'base64url')].reduce((m, b) => m + b.toString(2).replace(/0/g, '').length, 0),
+      0,
+    );
     expect(ones / (128 * ids.length)).toBeGreaterThan(0.47);
     expect(ones / (128 * ids.length)).toBeLessThan(0.53);
   });

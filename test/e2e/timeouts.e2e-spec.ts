@@ -33,8 +33,12 @@ describe.each(STORES)('timeouts on the $name store', (store) => {
   beforeAll(async () => {
     clock = new TestClock();
     const common = { idleTimeout: IDLE, absoluteTimeout: ABSOLUTE };
-    url = (await harness.sample(store, { ...common, accessToken: { ttl: ACCESS_TTL }, silentRenewal: RENEWAL }, { clock })).url;
-    longTtlUrl = (await harness.sample(store, { ...common, accessToken: { ttl: IDLE - 10 }, silentRenewal: IDLE - 20 }, { clock })).url;
+    url = (
+      await harness.sample(store, { ...common, accessToken: { ttl: ACCESS_TTL }, silentRenewal: RENEWAL }, { clock })
+    ).url;
+    longTtlUrl = (
+      await harness.sample(store, { ...common, accessToken: { ttl: IDLE - 10 }, silentRenewal: IDLE - 20 }, { clock })
+    ).url;
   });
 
   const loginHeaderAt = async (base: string) => {
@@ -116,7 +120,10 @@ describe.each(STORES)('timeouts on the $name store', (store) => {
     while (clock.now() - start < 2 * IDLE * 1000) {
       clock.advance(step);
       const res = await client.get('/me');
-      expect({ at: (clock.now() - start) / 1000, status: res.status }).toEqual({ at: (clock.now() - start) / 1000, status: 200 });
+      expect({ at: (clock.now() - start) / 1000, status: res.status }).toEqual({
+        at: (clock.now() - start) / 1000,
+        status: 200,
+      });
       client.absorb(res);
     }
     // No refresh happened: the session is alive only because validations touched it.
@@ -153,7 +160,10 @@ describe.each(STORES)('timeouts on the $name store', (store) => {
     const start = clock.now();
     clock.advance(IDLE - 100);
     const next = await refresh(used.refreshToken).expect(200);
-    const rows = await request(url).get('/auth/sessions').set('Authorization', bearer(next.body.accessToken)).expect(200);
+    const rows = await request(url)
+      .get('/auth/sessions')
+      .set('Authorization', bearer(next.body.accessToken))
+      .expect(200);
     const row = (rows.body as Array<{ current: boolean; lastSeenAt: string }>).find((e) => e.current)!;
     expect(row.lastSeenAt).toBe(iso(start + (IDLE - 100) * 1000));
 

@@ -84,7 +84,10 @@ async function bearer(app: INestApplication): Promise<string> {
 describe('SessionModule.forRoot / forRootAsync', () => {
   const cases: Array<[string, () => unknown[]]> = [
     ['forRoot', () => [SessionModule.forRoot({ secret: TEST_SECRET })]],
-    ['forRootAsync useFactory', () => [SessionModule.forRootAsync({ useFactory: async () => ({ secret: TEST_SECRET }) })]],
+    [
+      'forRootAsync useFactory',
+      () => [SessionModule.forRootAsync({ useFactory: async () => ({ secret: TEST_SECRET }) })],
+    ],
     ['forRootAsync useClass', () => [SessionModule.forRootAsync({ useClass: OptionsFromClass })]],
     [
       'forRootAsync useExisting',
@@ -106,7 +109,9 @@ describe('SessionModule.forRoot / forRootAsync', () => {
   });
 
   it('routes: { prefix } mounts the controller elsewhere; routes: false mounts none', async () => {
-    const moved = await boot([SessionModule.forRootAsync({ useFactory: () => ({ secret: TEST_SECRET }), routes: { prefix: 'session' } })]);
+    const moved = await boot([
+      SessionModule.forRootAsync({ useFactory: () => ({ secret: TEST_SECRET }), routes: { prefix: 'session' } }),
+    ]);
     try {
       const token = await bearer(moved);
       await request(moved.getHttpServer()).get('/session/sessions').set('Authorization', `Bearer ${token}`).expect(200);
@@ -114,7 +119,9 @@ describe('SessionModule.forRoot / forRootAsync', () => {
     } finally {
       await moved.close();
     }
-    const none = await boot([SessionModule.forRootAsync({ useFactory: () => ({ secret: TEST_SECRET }), routes: false })]);
+    const none = await boot([
+      SessionModule.forRootAsync({ useFactory: () => ({ secret: TEST_SECRET }), routes: false }),
+    ]);
     try {
       const token = await bearer(none);
       await request(none.getHttpServer()).get('/auth/sessions').set('Authorization', `Bearer ${token}`).expect(404);
@@ -135,7 +142,10 @@ describe('SessionModule.forRoot / forRootAsync', () => {
     // The first provider Nest cannot find from FeatureModule: the guard's SessionService.
     await expect(
       Test.createTestingModule({
-        imports: [SessionModule.forRootAsync({ useFactory: () => ({ secret: TEST_SECRET }), isGlobal: false }), FeatureModule],
+        imports: [
+          SessionModule.forRootAsync({ useFactory: () => ({ secret: TEST_SECRET }), isGlobal: false }),
+          FeatureModule,
+        ],
       }).compile(),
     ).rejects.toThrow(/argument SessionService at index \[\d+\] is available in the FeatureModule/);
   });
@@ -145,10 +155,19 @@ describe('SessionModule.forRoot / forRootAsync', () => {
     try {
       const service = app.get(SessionService);
       const tokens = await service.create({ id: 'u2' });
-      await request(app.getHttpServer()).get('/passport').set('Authorization', `Bearer ${tokens.accessToken}`).expect(200);
-      await request(app.getHttpServer()).get('/passport').set('Authorization', `Bearer ${tokens.refreshToken}`).expect(401);
+      await request(app.getHttpServer())
+        .get('/passport')
+        .set('Authorization', `Bearer ${tokens.accessToken}`)
+        .expect(200);
+      await request(app.getHttpServer())
+        .get('/passport')
+        .set('Authorization', `Bearer ${tokens.refreshToken}`)
+        .expect(401);
       await service.revoke('u2', tokens.sessionId);
-      await request(app.getHttpServer()).get('/passport').set('Authorization', `Bearer ${tokens.accessToken}`).expect(401);
+      await request(app.getHttpServer())
+        .get('/passport')
+        .set('Authorization', `Bearer ${tokens.accessToken}`)
+        .expect(401);
     } finally {
       await app.close();
     }
@@ -156,13 +175,21 @@ describe('SessionModule.forRoot / forRootAsync', () => {
 
   it('EdDSA access tokens: @Authenticated() and refresh work; the Passport strategy refuses them with 401 (jsonwebtoken has no EdDSA)', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    const app = await boot([SessionModule.forRoot({ secret: TEST_SECRET, accessToken: { algorithm: 'EdDSA', privateKey, publicKey } })]);
+    const app = await boot([
+      SessionModule.forRoot({ secret: TEST_SECRET, accessToken: { algorithm: 'EdDSA', privateKey, publicKey } }),
+    ]);
     try {
       const server = app.getHttpServer();
       const tokens = await app.get(SessionService).create({ id: 'u-ed' });
-      expect(JSON.parse(Buffer.from(tokens.accessToken.split('.')[0]!, 'base64url').toString())).toEqual({ alg: 'EdDSA', typ: 'at+jwt' });
+      expect(JSON.parse(Buffer.from(tokens.accessToken.split('.')[0], 'base64url').toString())).toEqual({
+        alg: 'EdDSA',
+        typ: 'at+jwt',
+      });
       await request(server).get('/closed').set('Authorization', `Bearer ${tokens.accessToken}`).expect(200);
-      const refreshed = await request(server).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+      const refreshed = await request(server)
+        .post('/auth/refresh')
+        .send({ refreshToken: tokens.refreshToken })
+        .expect(200);
       await request(server).get('/closed').set('Authorization', `Bearer ${refreshed.body.accessToken}`).expect(200);
       await request(server).get('/passport').set('Authorization', `Bearer ${tokens.accessToken}`).expect(401);
     } finally {
@@ -183,7 +210,10 @@ describe('SessionModule.forRoot / forRootAsync', () => {
       await request(app.getHttpServer()).get('/default-closed').set('Authorization', `Bearer ${token}`).expect(200);
       // The module's refresh route stays reachable without an access token (that is when clients refresh)…
       const tokens = await app.get(SessionService).create({ id: 'u-global' });
-      const refreshed = await request(app.getHttpServer()).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+      const refreshed = await request(app.getHttpServer())
+        .post('/auth/refresh')
+        .send({ refreshToken: tokens.refreshToken })
+        .expect(200);
       expect(refreshed.body.refreshToken).not.toBe(tokens.refreshToken);
       // …while its other routes stay closed.
       await request(app.getHttpServer()).get('/auth/sessions').expect(401);

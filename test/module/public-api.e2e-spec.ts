@@ -72,7 +72,10 @@ describe('injecting the session options and repository from another module', () 
 
   it.each([
     ['forRoot', () => SessionModule.forRoot({ secret: TEST_SECRET, refreshGrace: 7 })],
-    ['forRootAsync', () => SessionModule.forRootAsync({ useFactory: async () => ({ secret: TEST_SECRET, refreshGrace: 7 }) })],
+    [
+      'forRootAsync',
+      () => SessionModule.forRootAsync({ useFactory: async () => ({ secret: TEST_SECRET, refreshGrace: 7 }) }),
+    ],
   ])('%s: a feature module provider gets the options as given, the repository and the service', async (_name, make) => {
     const served = await serve(make());
     app = served.app;
@@ -111,7 +114,9 @@ describe('module exports and the package entry', () => {
   it('SessionModule exports exactly the injectable providers and tokens that lib/index.ts exports', () => {
     const moduleExports = (Reflect.getMetadata('exports', SessionModule) as unknown[]).map(name).sort();
     const fromBarrel: unknown[] = [
-      ...Object.values(api).filter((v) => (typeof v === 'function' && Reflect.hasMetadata(INJECTABLE_WATERMARK, v)) || typeof v === 'symbol'),
+      ...Object.values(api).filter(
+        (v) => (typeof v === 'function' && Reflect.hasMetadata(INJECTABLE_WATERMARK, v)) || typeof v === 'symbol',
+      ),
       getSessionOptionsToken(),
       getSessionRepositoryToken(),
     ];

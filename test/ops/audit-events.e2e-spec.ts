@@ -32,8 +32,14 @@ function jwtPayload(token: string): { sid: string } {
 }
 
 /** The stores the run repeats on; each returns module options and how to release what it started. */
-const stores: { name: string; setup: () => Promise<{ options: Partial<SessionModuleOptions>; close(): Promise<void> }> }[] = [
-  { name: 'memory', setup: async () => ({ options: { store: new MemorySessionRepository() }, close: async () => undefined }) },
+const stores: {
+  name: string;
+  setup: () => Promise<{ options: Partial<SessionModuleOptions>; close(): Promise<void> }>;
+}[] = [
+  {
+    name: 'memory',
+    setup: async () => ({ options: { store: new MemorySessionRepository() }, close: async () => undefined }),
+  },
   {
     name: 'redis',
     setup: async () => {
@@ -90,13 +96,20 @@ describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
 
   async function runScenario() {
     // failed login with log-injection attempt
-    await request(sample.url).post('/auth/login').set('X-Auth-Transport', 'header').send({ email: EVIL_EMAIL, password: 'nope' }).expect(401);
+    await request(sample.url)
+      .post('/auth/login')
+      .set('X-Auth-Transport', 'header')
+      .send({ email: EVIL_EMAIL, password: 'nope' })
+      .expect(401);
 
     // login → list → refresh → reuse of the rotated token after the grace window (theft)
     const first = await header('first');
     const list = await request(sample.url).get('/auth/sessions').set(auth(first.accessToken)).expect(200);
     for (const s of list.body as { id: string }[]) keep(s.id);
-    const renewed = await request(sample.url).post('/auth/refresh').send({ refreshToken: first.refreshToken }).expect(200);
+    const renewed = await request(sample.url)
+      .post('/auth/refresh')
+      .send({ refreshToken: first.refreshToken })
+      .expect(200);
     keep(renewed.body.accessToken, renewed.body.refreshToken);
     clock.advance(GRACE + 1);
     await request(sample.url).post('/auth/refresh').send({ refreshToken: first.refreshToken }).expect(401);
@@ -132,7 +145,11 @@ describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
     keep(again.access, again.refresh, again.csrf);
     sids.again = jwtPayload(again.access).sid;
     keep(sids.again);
-    const relogin = await request(sample.url).post('/auth/login').set('Cookie', again.cookieHeader()).send(ALICE).expect(200);
+    const relogin = await request(sample.url)
+      .post('/auth/login')
+      .set('Cookie', again.cookieHeader())
+      .send(ALICE)
+      .expect(200);
     const values = parseSetCookies(relogin).map((c) => c.value);
     keep(...values, relogin.body.csrfToken);
     for (const v of values) if (v) keep(jwtPayload(v).sid);
@@ -155,7 +172,9 @@ describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
       // An object, not a JSON string inside the logger's JSON.
       expect(typeof record.message).toBe('object');
       const e = record.message as Record<string, unknown>;
-      expect(Object.keys(e).every((k) => ['type', 'time', 'userId', 'sessionHash', 'ip', 'reason'].includes(k))).toBe(true);
+      expect(Object.keys(e).every((k) => ['type', 'time', 'userId', 'sessionHash', 'ip', 'reason'].includes(k))).toBe(
+        true,
+      );
       expect(e.time).toMatch(ISO_UTC);
       const t = Date.parse(e.time as string);
       expect(t).toBeGreaterThanOrEqual(startedAt);
@@ -180,10 +199,16 @@ describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
       expect(types).toContain(type);
     }
     const at = (type: string, sid: string) => ofType(type).find((e) => e.sessionHash === events.sessionHash(sid));
-    expect(at('authn_login_success', sids.first)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
+    expect(at('authn_login_success', sids.first)).toMatchObject({
+      userId: 'u-alice',
+      ip: expect.stringMatching(LOOPBACK),
+    });
     expect(at('session_created', sids.first)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
     expect(at('session_renewed', sids.first)).toMatchObject({ userId: 'u-alice', reason: 'rotated' });
-    expect(at('authn_token_reuse', sids.first)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
+    expect(at('authn_token_reuse', sids.first)).toMatchObject({
+      userId: 'u-alice',
+      ip: expect.stringMatching(LOOPBACK),
+    });
     expect(at('authz_fail', sids.plain)).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
     expect(at('csrf_fail', sids.browser)).toMatchObject({ userId: 'u-alice', reason: 'token' });
     expect(ofType('csrf_fail').some((e) => e.reason === 'origin')).toBe(true);
@@ -199,7 +224,10 @@ describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
     expect(reasonOf(sids.plain)).toBe('revoked_by_user');
     expect(reasonOf(sids.leaving)).toBe('logout');
     expect(reasonOf(sids.again)).toBe('relogin');
-    expect(revoked.find((e) => e.reason === 'logout_all')).toMatchObject({ userId: 'u-alice', ip: expect.stringMatching(LOOPBACK) });
+    expect(revoked.find((e) => e.reason === 'logout_all')).toMatchObject({
+      userId: 'u-alice',
+      ip: expect.stringMatching(LOOPBACK),
+    });
   });
 
   it('neutralises newlines and line separators from user input', () => {

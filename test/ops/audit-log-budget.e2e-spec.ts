@@ -62,7 +62,8 @@ class CaptureLogger implements LoggerService {
     return this.lines
       .filter((l) => l.context === 'SessionAudit')
       .map((l) => {
-        if (typeof l.message !== 'object' || l.message === null) throw new Error(`audit message is not an object: ${String(l.message)}`);
+        if (typeof l.message !== 'object' || l.message === null)
+          throw new Error(`audit message is not an object: ${String(l.message)}`);
         return { ...(JSON.parse(JSON.stringify(l.message)) as Record<string, unknown>), level: l.level } as Audit;
       });
   }
@@ -110,9 +111,14 @@ async function startSampleWithLimits(
   limits: AuditLogLimits,
   logger: LoggerService,
 ): Promise<RunningSample> {
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ secret: TEST_SECRET, ...options })] })
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.register({ secret: TEST_SECRET, ...options })],
+  })
     .overrideProvider(SessionEvents)
-    .useFactory({ factory: (o: ResolvedSessionOptions) => new SessionEvents(o, limits), inject: [SESSION_RESOLVED_OPTIONS] })
+    .useFactory({
+      factory: (o: ResolvedSessionOptions) => new SessionEvents(o, limits),
+      inject: [SESSION_RESOLVED_OPTIONS],
+    })
     .compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ logger });
   app.set('trust proxy', true);
@@ -121,8 +127,14 @@ async function startSampleWithLimits(
   return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
 
-const stores: { name: string; setup: () => Promise<{ options: Partial<SessionModuleOptions>; close(): Promise<void> }> }[] = [
-  { name: 'memory', setup: async () => ({ options: { store: new MemorySessionRepository() }, close: async () => undefined }) },
+const stores: {
+  name: string;
+  setup: () => Promise<{ options: Partial<SessionModuleOptions>; close(): Promise<void> }>;
+}[] = [
+  {
+    name: 'memory',
+    setup: async () => ({ options: { store: new MemorySessionRepository() }, close: async () => undefined }),
+  },
   {
     name: 'redis',
     setup: async () => {
@@ -163,12 +175,21 @@ describe.each(stores)('audit log budget ($name store)', ({ setup }) => {
   });
 
   const failLogin = (email: string, ip: string) =>
-    request(sample.url).post('/auth/login').set('X-Auth-Transport', 'header').set('X-Forwarded-For', ip).send({ email, password: 'wrong-password' }).expect(401);
+    request(sample.url)
+      .post('/auth/login')
+      .set('X-Auth-Transport', 'header')
+      .set('X-Forwarded-For', ip)
+      .send({ email, password: 'wrong-password' })
+      .expect(401);
 
   it('a flood of garbage bearer tokens does not hide the failed logins sent right after', async () => {
     const flood = 5 * PER_SECOND;
     for (let i = 0; i < flood; i += 1) {
-      await request(sample.url).get('/me').set('X-Forwarded-For', ATTACKER).set('Authorization', `Bearer garbage.${i}`).expect(401);
+      await request(sample.url)
+        .get('/me')
+        .set('X-Forwarded-For', ATTACKER)
+        .set('Authorization', `Bearer garbage.${i}`)
+        .expect(401);
     }
     await failLogin('carol@example.com', ATTACKER);
     await failLogin('dave@example.com', ATTACKER);
@@ -204,7 +225,9 @@ describe.each(stores)('audit log budget ($name store)', ({ setup }) => {
     const alice = await loginHeader(sample.url, ALICE);
     const started = Date.now();
     const n = 500;
-    await pool(n, 10, () => request(sample.url).get('/admin/stats').set('Authorization', `Bearer ${alice.accessToken}`).expect(403));
+    await pool(n, 10, () =>
+      request(sample.url).get('/admin/stats').set('Authorization', `Bearer ${alice.accessToken}`).expect(403),
+    );
     const elapsed = Date.now() - started;
     const bob = await loginHeader(sample.url, BOB);
     await request(sample.url).get('/admin/stats').set('Authorization', `Bearer ${bob.accessToken}`).expect(403);
@@ -218,12 +241,16 @@ describe.each(stores)('audit log budget ($name store)', ({ setup }) => {
     expect(logged.length).toBeGreaterThan(0);
     expect(logged.length).toBeLessThanOrEqual(allowed(elapsed));
     expect(dropped).toBeGreaterThanOrEqual(n - allowed(elapsed));
-    for (const s of summaries) expect(s).toMatchObject({ type: 'audit_suppressed', event: 'authz_fail', userId: 'u-alice', level: 'warn' });
+    for (const s of summaries)
+      expect(s).toMatchObject({ type: 'audit_suppressed', event: 'authz_fail', userId: 'u-alice', level: 'warn' });
   });
 
   it('logs refresh token reuse and the theft revocation at WARN or higher', async () => {
     const first = await loginHeader(sample.url, ALICE);
-    const renewed = await request(sample.url).post('/auth/refresh').send({ refreshToken: first.refreshToken }).expect(200);
+    const renewed = await request(sample.url)
+      .post('/auth/refresh')
+      .send({ refreshToken: first.refreshToken })
+      .expect(200);
     expect(renewed.body.refreshToken).toEqual(expect.any(String));
     clock.advance(GRACE + 1);
     await request(sample.url).post('/auth/refresh').send({ refreshToken: first.refreshToken }).expect(401);
@@ -254,23 +281,35 @@ describe.each(stores)('audit log budget ($name store)', ({ setup }) => {
   it('many addresses cannot grow the budget without bound: past the cap they share one budget per type, summarised', async () => {
     const small = new CaptureLogger();
     const cap = 20;
-    const limited = await startSampleWithLimits(storeOptions, { perWindow: PER_SECOND, windowMs: 1000, maxSources: cap }, small);
+    const limited = await startSampleWithLimits(
+      storeOptions,
+      { perWindow: PER_SECOND, windowMs: 1000, maxSources: cap },
+      small,
+    );
     try {
       const n = 300;
       const started = Date.now();
       await pool(n, 10, (i) =>
-        request(limited.url).get('/me').set('X-Forwarded-For', `10.7.${i >> 8}.${i & 255}`).set('Authorization', `Bearer garbage.${i}`).expect(401),
+        request(limited.url)
+          .get('/me')
+          .set('X-Forwarded-For', `10.7.${i >> 8}.${i & 255}`)
+          .set('Authorization', `Bearer garbage.${i}`)
+          .expect(401),
       );
       const windows = Math.ceil((Date.now() - started) / 1000) + 1;
       await until('every request to be accounted for', () => {
         const audit = small.audit();
         const logged = audit.filter((a) => a.type === 'authn_token_invalid').length;
-        const dropped = audit.filter((a) => a.type === 'audit_suppressed').reduce((sum, a) => sum + (a.count as number), 0);
+        const dropped = audit
+          .filter((a) => a.type === 'audit_suppressed')
+          .reduce((sum, a) => sum + (a.count as number), 0);
         return logged + dropped === n;
       });
       const audit = small.audit();
       // Each window: one line for each of the `cap` tracked addresses, then PER_SECOND for the rest.
-      expect(audit.filter((a) => a.type === 'authn_token_invalid').length).toBeLessThanOrEqual((cap + PER_SECOND) * windows);
+      expect(audit.filter((a) => a.type === 'authn_token_invalid').length).toBeLessThanOrEqual(
+        (cap + PER_SECOND) * windows,
+      );
       const overflow = audit.filter((a) => a.type === 'audit_suppressed');
       expect(overflow.length).toBeGreaterThanOrEqual(1);
       for (const s of overflow) {

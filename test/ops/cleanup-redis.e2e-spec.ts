@@ -3,11 +3,7 @@
  * SCAN batches (never KEYS), keeps live entries, leaves /me fast while it runs, and the store lock
  * lets only one of two app instances run a pass at a time.
  */
-import {
-  type CleanupResult,
-  RedisSessionRepository,
-  SessionCleanupService,
-} from '../../lib/index.js';
+import { type CleanupResult, RedisSessionRepository, SessionCleanupService } from '../../lib/index.js';
 import { loginHeader } from '../utils/http.js';
 import { startRedis, type RedisProcess } from '../utils/redis.js';
 import { type RunningSample, startSample } from '../utils/sample-app.js';
@@ -52,7 +48,7 @@ class RecordingRepository extends RedisSessionRepository {
     private readonly who: string,
     private readonly passes: { who: string; start: number; end: number }[],
   ) {
-    super(client as never, { cluster: false, keyPrefix: 'sess:', commandTimeout: 1000 });
+    super(client, { cluster: false, keyPrefix: 'sess:', commandTimeout: 1000 });
   }
 
   override async cleanup(now: number, batchSize: number, idleTimeoutMs: number): Promise<CleanupResult> {
@@ -104,9 +100,19 @@ describe('cleanup on a real redis-server', () => {
     const me = `${sample.url}/me`;
 
     const now = Date.now();
-    await seedIndexes(inspect, { prefix: 'sess:', users: USERS, perUser: PER_USER, expiredAt: now - MINUTE, liveUntil: now + 60 * MINUTE });
+    await seedIndexes(inspect, {
+      prefix: 'sess:',
+      users: USERS,
+      perUser: PER_USER,
+      expiredAt: now - MINUTE,
+      liveUntil: now + 60 * MINUTE,
+    });
     // + alice's real session index from the login above
-    expect(await indexCounts(inspect, 'sess:{*}:x', Date.now())).toEqual({ keys: USERS + 1, expired: USERS * PER_USER, live: USERS + 1 });
+    expect(await indexCounts(inspect, 'sess:{*}:x', Date.now())).toEqual({
+      keys: USERS + 1,
+      expired: USERS * PER_USER,
+      live: USERS + 1,
+    });
 
     // Latency with no cleanup running (after a warm-up, so JIT compilation is not counted).
     let warmup = 0;
@@ -140,7 +146,7 @@ describe('cleanup on a real redis-server', () => {
     expect(calls.get('scan')).toBeGreaterThan(1);
     expect(calls.get('zrangebyscore')).toBe(result!.scanned);
     // No cleanup command held Redis for more than 50 ms (one script over every entry would).
-    const slow = (await inspect.sendCommand(['SLOWLOG', 'GET', '128'])) as unknown[][];
+    const slow = await inspect.sendCommand<unknown[][]>(['SLOWLOG', 'GET', '128']);
     const slowCommands = slow.map((entry) => String((entry[3] as string[])[0]).toLowerCase());
     expect(slowCommands.filter((c) => c === 'scan' || c === 'evalsha' || c === 'zrangebyscore')).toEqual([]);
 
@@ -154,8 +160,28 @@ describe('cleanup on a real redis-server', () => {
       scannedKeys: result!.scanned,
       cleanupMs: Math.round(elapsed),
       scanCalls: calls.get('scan'),
-      meBefore: { n: baseline.length, p50: +percentile(baseline.map((s) => s.ms), 50).toFixed(1), p99: +percentile(baseline.map((s) => s.ms), 99).toFixed(1) },
-      meDuring: { n: inPass.length, p50: +percentile(inPass.map((s) => s.ms), 50).toFixed(1), p99: +percentile(inPass.map((s) => s.ms), 99).toFixed(1) },
+      meBefore: {
+        n: baseline.length,
+        p50: +percentile(
+          baseline.map((s) => s.ms),
+          50,
+        ).toFixed(1),
+        p99: +percentile(
+          baseline.map((s) => s.ms),
+          99,
+        ).toFixed(1),
+      },
+      meDuring: {
+        n: inPass.length,
+        p50: +percentile(
+          inPass.map((s) => s.ms),
+          50,
+        ).toFixed(1),
+        p99: +percentile(
+          inPass.map((s) => s.ms),
+          99,
+        ).toFixed(1),
+      },
     };
     console.log(`cleanup figures: ${JSON.stringify(figures)}`);
     expect(figures.meDuring.p99).toBeLessThan(500);
@@ -164,7 +190,13 @@ describe('cleanup on a real redis-server', () => {
   it('scans with COUNT = batchSize and the index pattern only, then releases its lock (MONITOR)', async () => {
     const sample = await sampleOnRedis();
     const now = Date.now();
-    await seedIndexes(inspect, { prefix: 'sess:', users: 300, perUser: 10, expiredAt: now - MINUTE, liveUntil: now + MINUTE });
+    await seedIndexes(inspect, {
+      prefix: 'sess:',
+      users: 300,
+      perUser: 10,
+      expiredAt: now - MINUTE,
+      liveUntil: now + MINUTE,
+    });
     const mon = await monitor(redis.port);
     const result = await sample.app.get(SessionCleanupService).run();
     const lines = (await mon.stop()).map(monitorArgs);
@@ -187,7 +219,9 @@ describe('cleanup on a real redis-server', () => {
     const lockSet = lines.findIndex((a) => a[0] === 'set' && a[1] === 'sess:lock:cleanup' && a.includes('NX'));
     const firstScan = lines.findIndex((a) => a[0] === 'scan');
     const lastZrem = lines.map((a) => a[0]).lastIndexOf('zrangebyscore');
-    const unlock = lines.findIndex((a, i) => i > lastZrem && (a[0] === 'evalsha' || a[0] === 'eval') && a.includes('sess:lock:cleanup'));
+    const unlock = lines.findIndex(
+      (a, i) => i > lastZrem && (a[0] === 'evalsha' || a[0] === 'eval') && a.includes('sess:lock:cleanup'),
+    );
     expect(lockSet).toBeGreaterThanOrEqual(0);
     expect(lockSet).toBeLessThan(firstScan);
     expect(unlock).toBeGreaterThan(lastZrem);
@@ -199,11 +233,23 @@ describe('cleanup on a real redis-server', () => {
     const sa = await redisTestStore(redis.url);
     const sb = await redisTestStore(redis.url);
     stores.push(sa, sb);
-    const a = await startSample({ store: new RecordingRepository(sa.client, 'A', passes), cleanup: { enabled: false, batchSize: 50 } });
-    const b = await startSample({ store: new RecordingRepository(sb.client, 'B', passes), cleanup: { enabled: false, batchSize: 50 } });
+    const a = await startSample({
+      store: new RecordingRepository(sa.client, 'A', passes),
+      cleanup: { enabled: false, batchSize: 50 },
+    });
+    const b = await startSample({
+      store: new RecordingRepository(sb.client, 'B', passes),
+      cleanup: { enabled: false, batchSize: 50 },
+    });
     samples.push(a, b);
     const now = Date.now();
-    await seedIndexes(inspect, { prefix: 'sess:', users: 400, perUser: 5, expiredAt: now - MINUTE, liveUntil: now + MINUTE });
+    await seedIndexes(inspect, {
+      prefix: 'sess:',
+      users: 400,
+      perUser: 5,
+      expiredAt: now - MINUTE,
+      liveUntil: now + MINUTE,
+    });
 
     const ca = a.app.get(SessionCleanupService);
     const cb = b.app.get(SessionCleanupService);
@@ -219,14 +265,22 @@ describe('cleanup on a real redis-server', () => {
     expect(passes).toHaveLength(30);
     expect(new Set(passes.map((p) => p.who))).toEqual(new Set(['A', 'B']));
     const ordered = [...passes].sort((x, y) => x.start - y.start);
-    for (let i = 1; i < ordered.length; i++) expect(ordered[i]!.start).toBeGreaterThanOrEqual(ordered[i - 1]!.end);
+    for (let i = 1; i < ordered.length; i++) expect(ordered[i].start).toBeGreaterThanOrEqual(ordered[i - 1].end);
   });
 
   it('the lock is released only by its owner', async () => {
     const s = await redisTestStore(redis.url);
     stores.push(s);
-    const repoA = new RedisSessionRepository(s.client as never, { cluster: false, keyPrefix: 'sess:', commandTimeout: 1000 });
-    const repoB = new RedisSessionRepository(s.client as never, { cluster: false, keyPrefix: 'sess:', commandTimeout: 1000 });
+    const repoA = new RedisSessionRepository(s.client, {
+      cluster: false,
+      keyPrefix: 'sess:',
+      commandTimeout: 1000,
+    });
+    const repoB = new RedisSessionRepository(s.client, {
+      cluster: false,
+      keyPrefix: 'sess:',
+      commandTimeout: 1000,
+    });
 
     const releaseA = await repoA.acquireLock('cleanup', 150);
     expect(releaseA).not.toBeNull();

@@ -30,7 +30,10 @@ describe('replicas with clocks 100 s off, on one redis-server', () => {
       const store = await redisTestStore(redis.url);
       stores.push(store);
       // `server` explicitly: the test helper would otherwise let a given clock decide on Redis too.
-      return startSample({ ...options, store: store.store, onEvent: (e) => events.push(e) }, { clock, storeClock: 'server' });
+      return startSample(
+        { ...options, store: store.store, onEvent: (e) => events.push(e) },
+        { clock, storeClock: 'server' },
+      );
     };
     right = await start();
     fast = await start(() => Date.now() + SKEW_MS);
@@ -46,7 +49,9 @@ describe('replicas with clocks 100 s off, on one redis-server', () => {
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
   const me = (app: RunningSample, token: string) => request(app.url).get('/me').set(bearer(token));
   const sessionIds = async (app: RunningSample, token: string) =>
-    ((await request(app.url).get('/auth/sessions').set(bearer(token)).expect(200)).body as { id: string }[]).map((s) => s.id);
+    ((await request(app.url).get('/auth/sessions').set(bearer(token)).expect(200)).body as { id: string }[]).map(
+      (s) => s.id,
+    );
 
   it('list, cleanup, validate, refresh and logout-all agree on every replica', async () => {
     const laptop = await loginHeader(right.url);
@@ -73,9 +78,15 @@ describe('replicas with clocks 100 s off, on one redis-server', () => {
     expect(await sessionIds(slow, tablet.accessToken)).toHaveLength(4);
 
     // Refresh on the fast and the slow replica; a replay at once is inside the window by Redis time.
-    for (const [app, tokens] of [[fast, desktop], [slow, tablet]] as const) {
+    for (const [app, tokens] of [
+      [fast, desktop],
+      [slow, tablet],
+    ] as const) {
       const next = await request(app.url).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
-      const replay = await request(app.url).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+      const replay = await request(app.url)
+        .post('/auth/refresh')
+        .send({ refreshToken: tokens.refreshToken })
+        .expect(200);
       expect(replay.body.refreshToken).toBe(next.body.refreshToken);
       await me(app, next.body.accessToken).expect(200);
       tokens.accessToken = next.body.accessToken;

@@ -28,7 +28,10 @@ describe('Redis Cluster (3 masters)', () => {
   beforeAll(async () => {
     cluster = await startRedisCluster();
     store = await clusterTestStore(cluster.rootNodes);
-    sample = await startSample({ store: store.store, refreshGrace: GRACE, cleanup: { enabled: false, batchSize: 50 } }, { clock });
+    sample = await startSample(
+      { store: store.store, refreshGrace: GRACE, cleanup: { enabled: false, batchSize: 50 } },
+      { clock },
+    );
     nodes = await Promise.all(cluster.rootNodes.map((n) => inspector(n.url)));
   });
 
@@ -65,9 +68,16 @@ describe('Redis Cluster (3 masters)', () => {
   it('parallel replays and a tab 2 rotations behind get the identical current successor; the session lives', async () => {
     const t = await loginHeader(sample.url);
     const one = await request(sample.url).post('/auth/refresh').send({ refreshToken: t.refreshToken }).expect(200);
-    const two = await request(sample.url).post('/auth/refresh').send({ refreshToken: one.body.refreshToken }).expect(200);
+    const two = await request(sample.url)
+      .post('/auth/refresh')
+      .send({ refreshToken: one.body.refreshToken })
+      .expect(200);
     const replays = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => request(sample.url).post('/auth/refresh').send({ refreshToken: i % 2 ? t.refreshToken : one.body.refreshToken })),
+      Array.from({ length: 20 }, (_, i) =>
+        request(sample.url)
+          .post('/auth/refresh')
+          .send({ refreshToken: i % 2 ? t.refreshToken : one.body.refreshToken }),
+      ),
     );
     for (const r of replays) expect(r.body).toEqual(two.body);
     await request(sample.url).get('/me').set(bearer(two.body.accessToken)).expect(200);
@@ -75,7 +85,11 @@ describe('Redis Cluster (3 masters)', () => {
   });
 
   it('logout ends one session, logout-all ends every session of the user', async () => {
-    const [one, two, three] = [await loginHeader(sample.url), await loginHeader(sample.url), await loginHeader(sample.url)];
+    const [one, two, three] = [
+      await loginHeader(sample.url),
+      await loginHeader(sample.url),
+      await loginHeader(sample.url),
+    ];
     await request(sample.url).post('/auth/logout').set(bearer(one.accessToken)).expect(204);
     await request(sample.url).get('/me').set(bearer(one.accessToken)).expect(401);
     await request(sample.url).get('/me').set(bearer(two.accessToken)).expect(200);

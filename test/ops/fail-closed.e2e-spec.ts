@@ -29,7 +29,7 @@ async function sampleFromEnv(url: string): Promise<{ sample: RunningSample; clie
   try {
     const sample = await startSample();
     // The sample owns its client; reach it through the repository so the test can close it.
-    const client = (sample.app.get(SessionRepository as never) as unknown as { client: Closable }).client;
+    const client = sample.app.get<unknown, { client: Closable }>(SessionRepository).client;
     return { sample, client };
   } finally {
     if (saved.url === undefined) delete process.env.REDIS_URL;
@@ -53,7 +53,8 @@ describe('fail closed on a real redis-server (sample wired from REDIS_URL)', () 
   let client: Closable;
   const extra: { sample: RunningSample; client: Closable }[] = [];
   let tokens: { accessToken: string; refreshToken: string };
-  const me = (base = sample.url, token = tokens.accessToken) => timedGet(`${base}/me`, { authorization: `Bearer ${token}` });
+  const me = (base = sample.url, token = tokens.accessToken) =>
+    timedGet(`${base}/me`, { authorization: `Bearer ${token}` });
 
   const thaw = () => {
     try {
@@ -100,7 +101,9 @@ describe('fail closed on a real redis-server (sample wired from REDIS_URL)', () 
     expect(refresh.status).toBe(503);
     expect(refresh.headers['retry-after']).toBeDefined();
     expect((await login(sample.url, BOB)).status).toBe(503);
-    expect((await request(sample.url).post('/auth/logout').set('Authorization', `Bearer ${tokens.accessToken}`)).status).toBe(503);
+    expect(
+      (await request(sample.url).post('/auth/logout').set('Authorization', `Bearer ${tokens.accessToken}`)).status,
+    ).toBe(503);
 
     const health = await request(sample.url).get('/health');
     expect(health.status).toBe(503);
@@ -113,7 +116,10 @@ describe('fail closed on a real redis-server (sample wired from REDIS_URL)', () 
     await redis.restart();
     await until('/me to answer 200 with the old token', async () => (await me()).status === 200);
     await request(sample.url).get('/health').expect(200);
-    const refreshed = await request(sample.url).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+    const refreshed = await request(sample.url)
+      .post('/auth/refresh')
+      .send({ refreshToken: tokens.refreshToken })
+      .expect(200);
     tokens = refreshed.body;
     expect((await me()).status).toBe(200);
   });
@@ -157,7 +163,10 @@ describe('fail closed on a real redis-server (sample wired from REDIS_URL)', () 
     const bounded = createClient({ url: redis.url, disableOfflineQueue: true, commandsQueueMaxLength: queueMax });
     bounded.on('error', () => undefined);
     await bounded.connect();
-    const c = { sample: await startSample({ store: redisInsStore(bounded as never) as unknown as RedisStoreLike }), client: bounded };
+    const c = {
+      sample: await startSample({ store: redisInsStore(bounded as never) as unknown as RedisStoreLike }),
+      client: bounded,
+    };
     extra.push(c);
     const { accessToken } = (await login(c.sample.url).expect(200)).body as { accessToken: string };
     expect((await me(c.sample.url, accessToken)).status).toBe(200);

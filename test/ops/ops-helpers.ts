@@ -18,7 +18,7 @@ export async function commandCalls(client: { info(section: string): Promise<stri
   const out = new Map<string, number>();
   for (const line of (await client.info('commandstats')).split('\n')) {
     const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
-    if (m) out.set(m[1]!, Number(m[2]));
+    if (m) out.set(m[1], Number(m[2]));
   }
   return out;
 }
@@ -126,8 +126,8 @@ export async function monitor(port: number): Promise<{ lines: string[]; stop(): 
 
 /** The arguments of a MONITOR line, lower-cased command first. */
 export function monitorArgs(line: string): string[] {
-  const args = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
-  if (args.length > 0) args[0] = args[0]!.toLowerCase();
+  const args = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
+  if (args.length > 0) args[0] = args[0].toLowerCase();
   return args;
 }
 
@@ -135,11 +135,14 @@ export function monitorArgs(line: string): string[] {
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
 /** One timed GET; returns status and elapsed ms. */
-export async function timedGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; ms: number; retryAfter: string | null; body: string }> {
+export async function timedGet(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; ms: number; retryAfter: string | null; body: string }> {
   const t0 = performance.now();
   const res = await fetch(url, { headers });
   const body = await res.text();
@@ -147,7 +150,12 @@ export async function timedGet(url: string, headers: Record<string, string> = {}
 }
 
 /** Polls `probe` until it returns true, or fails after `timeoutMs`. */
-export async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 10_000, everyMs = 50): Promise<void> {
+export async function until(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 10_000,
+  everyMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await probe().catch(() => false)) return;

@@ -24,8 +24,8 @@ describe('two sample instances on one redis-server', () => {
     redis = await startRedis();
     for (let i = 0; i < 2; i++) stores.push(await redisTestStore(redis.url));
     const options = { refreshGrace: GRACE, cleanup: { enabled: false } };
-    a = await startSample({ ...options, store: stores[0]!.store }, { clock });
-    b = await startSample({ ...options, store: stores[1]!.store }, { clock });
+    a = await startSample({ ...options, store: stores[0].store }, { clock });
+    b = await startSample({ ...options, store: stores[1].store }, { clock });
   });
 
   afterAll(async () => {
@@ -49,10 +49,16 @@ describe('two sample instances on one redis-server', () => {
   it('a session revoked from the list on A is rejected by B at once', async () => {
     const phone = await loginHeader(b.url, BOB);
     const laptop = await loginHeader(a.url, BOB);
-    const list = await request(a.url).get('/auth/sessions').set('Authorization', `Bearer ${laptop.accessToken}`).expect(200);
+    const list = await request(a.url)
+      .get('/auth/sessions')
+      .set('Authorization', `Bearer ${laptop.accessToken}`)
+      .expect(200);
     const other = (list.body as { id: string; current: boolean }[]).find((s) => !s.current)!;
     await me(b, phone.accessToken).expect(200);
-    await request(a.url).delete(`/auth/sessions/${other.id}`).set('Authorization', `Bearer ${laptop.accessToken}`).expect(204);
+    await request(a.url)
+      .delete(`/auth/sessions/${other.id}`)
+      .set('Authorization', `Bearer ${laptop.accessToken}`)
+      .expect(204);
     await me(b, phone.accessToken).expect(401);
     await me(b, laptop.accessToken).expect(200);
   });
@@ -85,7 +91,9 @@ describe('two sample instances on one redis-server', () => {
     const t = await loginHeader(a.url);
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        request((i % 2 === 0 ? a : b).url).post('/auth/refresh').send({ refreshToken: t.refreshToken }),
+        request((i % 2 === 0 ? a : b).url)
+          .post('/auth/refresh')
+          .send({ refreshToken: t.refreshToken }),
       ),
     );
     expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));

@@ -83,7 +83,12 @@ const TSCONFIG = {
  * a listed one as unresolvable although it is linked in (the test says how it gets them).
  */
 export function consumerAppFiles(format: ModuleFormat): Record<string, string> {
-  const pkg = { name: `consumer-${format}`, version: '1.0.0', private: true, type: format === 'esm' ? 'module' : 'commonjs' };
+  const pkg = {
+    name: `consumer-${format}`,
+    version: '1.0.0',
+    private: true,
+    type: format === 'esm' ? 'module' : 'commonjs',
+  };
   return {
     'package.json': JSON.stringify(pkg, null, 2),
     'tsconfig.json': JSON.stringify(TSCONFIG, null, 2),

@@ -45,13 +45,16 @@ let tarball: string;
 let files: string[];
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist/index.js'))) throw new Error('dist/index.js is missing: run `npm run build` first (`npm test` does)');
+  if (!existsSync(join(ROOT, 'dist/index.js')))
+    throw new Error('dist/index.js is missing: run `npm run build` first (`npm test` does)');
   work = mkdtempSync(join(tmpdir(), 'nestjs-jwt-session-pack-'));
   // --ignore-scripts: `npm test` has just built; nothing else may run here.
-  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: ROOT });
+  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
+    cwd: ROOT,
+  });
   const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: PackedFile[] }>;
-  tarball = join(work, packed!.filename);
-  files = packed!.files.map((f) => f.path).sort();
+  tarball = join(work, packed.filename);
+  files = packed.files.map((f) => f.path).sort();
 }, 60_000);
 
 afterAll(() => {
@@ -60,14 +63,27 @@ afterAll(() => {
 
 describe('the packed tarball', () => {
   it('holds the library built from lib/ (entry and types at dist/), LICENSE, README and package.json', () => {
-    for (const f of ['package.json', 'LICENSE', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/session.module.js', 'dist/testing/index.js', 'dist/testing/index.d.ts']) {
+    for (const f of [
+      'package.json',
+      'LICENSE',
+      'README.md',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/session.module.js',
+      'dist/testing/index.js',
+      'dist/testing/index.d.ts',
+    ]) {
       expect(files).toContain(f);
     }
-    expect(files.every((f) => ['package.json', 'LICENSE', 'README.md'].includes(f) || f.startsWith('dist/'))).toBe(true);
+    expect(files.every((f) => ['package.json', 'LICENSE', 'README.md'].includes(f) || f.startsWith('dist/'))).toBe(
+      true,
+    );
   });
 
   it('holds no sources, source maps, tests or sample, so nothing points at a file it lacks', () => {
-    const unwanted = files.filter((f) => /\.map$|\.ts$(?<!\.d\.ts)|\.spec\.|\.contract\.|^dist\/(lib|sample|test)\/|^(lib|sample|test|bench)\//.test(f));
+    const unwanted = files.filter((f) =>
+      /\.map$|\.ts$(?<!\.d\.ts)|\.spec\.|\.contract\.|^dist\/(lib|sample|test)\/|^(lib|sample|test|bench)\//.test(f),
+    );
     expect(unwanted).toEqual([]);
     const js = files.filter((f) => f.endsWith('.js'));
     expect(js.length).toBeGreaterThan(10);
@@ -78,7 +94,10 @@ describe('the packed tarball', () => {
     expect(repoPackage.main).toBe('dist/index.js');
     expect(repoPackage.types).toBe('dist/index.d.ts');
     expect(repoPackage.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
-    expect(repoPackage.exports['./testing']).toEqual({ types: './dist/testing/index.d.ts', default: './dist/testing/index.js' });
+    expect(repoPackage.exports['./testing']).toEqual({
+      types: './dist/testing/index.d.ts',
+      default: './dist/testing/index.js',
+    });
     expect(repoPackage.engines).toEqual({ node: '^20.19.0 || ^22.12.0 || >=24' });
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
   });
@@ -89,7 +108,8 @@ describe('the packed tarball', () => {
       expect(repoPackage.dependencies[peer]).toBeUndefined();
       expect(repoPackage.devDependencies[peer]).toBeDefined();
     }
-    const scheduleCron = readJson<PackageJson>(join(ROOT, 'node_modules/@nestjs/schedule/package.json')).dependencies.cron;
+    const scheduleCron = readJson<PackageJson>(join(ROOT, 'node_modules/@nestjs/schedule/package.json')).dependencies
+      .cron;
     expect(repoPackage.dependencies.cron).toBe(scheduleCron);
   });
 });
@@ -107,7 +127,11 @@ function linkFromRepo(app: string, names: string[]): void {
 
 /** Boots the compiled app and resolves with its URL once it logs its port. */
 function boot(app: string): Promise<{ url: string; stop: () => void; output: () => string }> {
-  const child = spawn(process.execPath, ['dist/main.js'], { cwd: app, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: app,
+    env: { PATH: process.env.PATH ?? '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -115,7 +139,7 @@ function boot(app: string): Promise<{ url: string; stop: () => void; output: () 
       reject(new Error(`the app did not start within 20 s: ${out}`));
     }, 20_000);
     const onData = (d: Buffer) => {
-      out += d;
+      out += d.toString();
       const port = /listening on (\d+)/.exec(out)?.[1];
       if (port) {
         clearTimeout(timer);
@@ -144,31 +168,44 @@ describe.each(['esm', 'commonjs'] as ModuleFormat[])('a fresh %s Nest app with t
     }
     // The tarball carries this same package.json.
     const optional = (n: string) => repoPackage.peerDependenciesMeta?.[n]?.optional === true;
-    linkFromRepo(app, [...Object.keys(repoPackage.dependencies), ...Object.keys(repoPackage.peerDependencies).filter((n) => !optional(n))]);
+    linkFromRepo(app, [
+      ...Object.keys(repoPackage.dependencies),
+      ...Object.keys(repoPackage.peerDependencies).filter((n) => !optional(n)),
+    ]);
 
     await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], { cwd: app });
     // After the install: npm prunes what no package.json asks for.
     linkFromRepo(app, APP_EXTRAS);
     const installed = join(app, 'node_modules/nestjs-jwt-session');
     expect(existsSync(join(installed, 'dist/index.js'))).toBe(true);
-    expect(readJson<{ dependencies: Record<string, string> }>(join(app, 'package.json')).dependencies['nestjs-jwt-session']).toMatch(/^file:/);
+    expect(
+      readJson<{ dependencies: Record<string, string> }>(join(app, 'package.json')).dependencies['nestjs-jwt-session'],
+    ).toMatch(/^file:/);
 
     await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: app }).catch((err: { stdout?: string }) => {
-      throw new Error(`tsc failed in the ${format} app:\n${err.stdout ?? err}`);
+      throw new Error(`tsc failed in the ${format} app:\n${err.stdout ?? JSON.stringify(err)}`);
     });
 
     // The contract suite's entry resolves through `exports` and loads without a test runner.
-    const load = format === 'esm'
-      ? "import('nestjs-jwt-session/testing').then((m) => console.log(typeof m.describeRepositoryContract))"
-      : "console.log(typeof require('nestjs-jwt-session/testing').describeRepositoryContract)";
+    const load =
+      format === 'esm'
+        ? "import('nestjs-jwt-session/testing').then((m) => console.log(typeof m.describeRepositoryContract))"
+        : "console.log(typeof require('nestjs-jwt-session/testing').describeRepositoryContract)";
     const { stdout: loaded } = await run(process.execPath, ['-e', load], { cwd: app });
     expect(loaded.trim()).toBe('function');
 
     server = await boot(app);
-    const login = await request(server.url).post('/login').set('X-Auth-Transport', 'header').send({ user: 'u-42' }).expect(200);
+    const login = await request(server.url)
+      .post('/login')
+      .set('X-Auth-Transport', 'header')
+      .send({ user: 'u-42' })
+      .expect(200);
     expect(typeof login.body.accessToken).toBe('string');
     await request(server.url).get('/me').expect(401);
-    const me = await request(server.url).get('/me').set('Authorization', `Bearer ${login.body.accessToken}`).expect(200);
+    const me = await request(server.url)
+      .get('/me')
+      .set('Authorization', `Bearer ${login.body.accessToken}`)
+      .expect(200);
     expect(me.body).toEqual({ id: 'u-42', format });
     expect(server.output()).not.toMatch(/error|warn/i);
   }, 90_000);

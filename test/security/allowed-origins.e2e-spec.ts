@@ -30,7 +30,8 @@ async function withOrigins<T>(value: string, start: () => Promise<T>): Promise<T
 }
 
 const MOBILE = 'capacitor://localhost';
-const OTHERS = 'ionic://localhost, app://my-app, chrome-extension://abcdefghijklmnopabcdefghijklmnop, HTTPS://Web.Example.COM:443';
+const OTHERS =
+  'ionic://localhost, app://my-app, chrome-extension://abcdefghijklmnopabcdefghijklmnop, HTTPS://Web.Example.COM:443';
 
 describe.each(STORES)('opaque-origin schemes in allowedOrigins on the $name store', (store) => {
   let url: string;
@@ -63,13 +64,24 @@ describe.each(STORES)('opaque-origin schemes in allowedOrigins on the $name stor
   });
 
   it('the other listed schemes are allowed as written; a listed https origin is normalised', async () => {
-    for (const origin of ['ionic://localhost', 'app://my-app', 'chrome-extension://abcdefghijklmnopabcdefghijklmnop', 'https://web.example.com']) {
+    for (const origin of [
+      'ionic://localhost',
+      'app://my-app',
+      'chrome-extension://abcdefghijklmnopabcdefghijklmnop',
+      'https://web.example.com',
+    ]) {
       expect([origin, (await loginFrom(origin)).status]).toEqual([origin, 200]);
     }
   });
 
   it('near misses are refused: other host, other port, other scheme', async () => {
-    for (const origin of ['capacitor://evil', 'capacitor://localhost:8080', 'ionic://localhost.evil', 'http://localhost', 'https://web.example.com:8443']) {
+    for (const origin of [
+      'capacitor://evil',
+      'capacitor://localhost:8080',
+      'ionic://localhost.evil',
+      'http://localhost',
+      'https://web.example.com:8443',
+    ]) {
       expect([origin, (await loginFrom(origin)).status]).toEqual([origin, 403]);
     }
   });

@@ -99,7 +99,7 @@ describe('secure defaults', () => {
         const headers = Object.entries(res.headers).filter(([k]) => k !== 'set-cookie');
         const text = `${res.text ?? ''}\n${JSON.stringify(headers)}`;
         expect(text).not.toMatch(JWT);
-        for (const t of tokens) expect(text).not.toContain(t.split('.')[2]!); // not even the signature
+        for (const t of tokens) expect(text).not.toContain(t.split('.')[2]); // not even the signature
       }
     });
   });
@@ -112,7 +112,10 @@ describe('secure defaults', () => {
         expect([name, res.status]).toEqual([name, 401]);
       }
       for (const name of ['refresh', '__secure-refresh', '__SECURE-refresh']) {
-        const res = await request(url).post('/auth/refresh').set('Cookie', `${name}=${c.refresh}`).set('X-CSRF-Token', c.csrf);
+        const res = await request(url)
+          .post('/auth/refresh')
+          .set('Cookie', `${name}=${c.refresh}`)
+          .set('X-CSRF-Token', c.csrf);
         expect([name, res.status]).toEqual([name, 401]);
       }
     });
@@ -120,7 +123,10 @@ describe('secure defaults', () => {
     it('a tossed non-prefixed cookie cannot shadow the real one', async () => {
       const alice = await loggedIn(url);
       const bob = await loggedIn(url, BOB);
-      for (const cookie of [`session=${bob.access}; __Host-session=${alice.access}`, `__Host-session=${alice.access}; session=${bob.access}`]) {
+      for (const cookie of [
+        `session=${bob.access}; __Host-session=${alice.access}`,
+        `__Host-session=${alice.access}; session=${bob.access}`,
+      ]) {
         const res = await request(url).get('/me').set('Cookie', cookie).expect(200);
         expect(res.body.id).toBe('u-alice');
       }
@@ -188,7 +194,9 @@ describe('plain-HTTP development mode (COOKIE_SECURE=false, S-36)', () => {
 
   it('names session / refresh, no Secure, no prefixes; HttpOnly and SameSite kept', async () => {
     const res = await request(url).post('/auth/login').send(ALICE).expect(200);
-    const names = parseSetCookies(res).map((c) => c.name).sort();
+    const names = parseSetCookies(res)
+      .map((c) => c.name)
+      .sort();
     expect(names).toEqual(['refresh', 'session']);
     for (const c of parseSetCookies(res)) {
       expect(c.attrs).not.toHaveProperty('secure');
@@ -213,19 +221,31 @@ describe('plain-HTTP development mode (COOKIE_SECURE=false, S-36)', () => {
     await request(url).post('/auth/login').send(ALICE).expect(200);
     const warnings = logs.lines.filter((l) => INSECURE_WARNING.test(l.message));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.level).toBe('warn');
-    expect(warnings[0]!.message).toMatch(/development/i);
+    expect(warnings[0].level).toBe('warn');
+    expect(warnings[0].message).toMatch(/development/i);
   });
 });
 
 describe('startup errors for cookie settings browsers reject', () => {
   it.each<[string, object, RegExp]>([
-    ['a __Host- access name without Secure', { secure: false, accessName: '__Host-session' }, /__Host-session.*needs cookies\.secure/],
-    ['a __Secure- refresh name without Secure', { secure: false, refreshName: '__Secure-refresh' }, /__Secure-refresh.*needs cookies\.secure/],
+    [
+      'a __Host- access name without Secure',
+      { secure: false, accessName: '__Host-session' },
+      /__Host-session.*needs cookies\.secure/,
+    ],
+    [
+      'a __Secure- refresh name without Secure',
+      { secure: false, refreshName: '__Secure-refresh' },
+      /__Secure-refresh.*needs cookies\.secure/,
+    ],
     ['a __Host- name with a Domain', { domain: 'example.com' }, /__Host-.*Domain/],
     ['SameSite=None without Secure', { secure: false, accessSameSite: 'None' }, /SameSite=None needs cookies\.secure/],
     ['SameSite=None on the refresh cookie without Secure', { secure: false, refreshSameSite: 'None' }, /SameSite=None/],
-    ['a __Host- refresh cookie (it is path-scoped)', { refreshName: '__Host-refresh' }, /refreshName cannot use __Host-/],
+    [
+      'a __Host- refresh cookie (it is path-scoped)',
+      { refreshName: '__Host-refresh' },
+      /refreshName cannot use __Host-/,
+    ],
     ['the same name for both cookies', { accessName: 'sid', refreshName: 'sid' }, /must differ/],
     ['an invalid cookie name', { accessName: 'bad name;' }, /not a valid cookie name/],
   ])('%s → SessionConfigError', async (_name, cookies, message) => {
@@ -241,9 +261,15 @@ describe('startup errors for cookie settings browsers reject', () => {
   });
 
   it('valid non-default combinations start (Domain with an unprefixed name, SameSite=None with Secure)', async () => {
-    const { url } = await start({ cookies: { accessName: 'app-session', domain: 'example.test', accessSameSite: 'None' } });
+    const { url } = await start({
+      cookies: { accessName: 'app-session', domain: 'example.test', accessSameSite: 'None' },
+    });
     const res = await request(url).post('/auth/login').send(ALICE).expect(200);
-    expect(setCookie(res, 'app-session').attrs).toMatchObject({ domain: 'example.test', samesite: 'None', secure: true });
+    expect(setCookie(res, 'app-session').attrs).toMatchObject({
+      domain: 'example.test',
+      samesite: 'None',
+      secure: true,
+    });
   });
 });
 
@@ -251,41 +277,50 @@ describe('logout clears cookies with the attributes they were set with (S-28)', 
   const configs: Array<[string, Record<string, unknown>, [string, string]]> = [
     ['defaults', {}, ['__Host-session', '__Secure-refresh']],
     ['secure: false', { secure: false }, ['session', 'refresh']],
-    ['custom names, Domain, SameSite=Strict', { accessName: 'app-s', refreshName: 'app-r', domain: 'example.test', accessSameSite: 'Strict' }, ['app-s', 'app-r']],
+    [
+      'custom names, Domain, SameSite=Strict',
+      { accessName: 'app-s', refreshName: 'app-r', domain: 'example.test', accessSameSite: 'Strict' },
+      ['app-s', 'app-r'],
+    ],
   ];
 
-  it.each(configs)('%s: logout, logout-all, revoking the own session and a failed refresh', async (_n, cookies, names) => {
-    const { url } = await start({ cookies });
-    const check = (setRes: request.Response, clearRes: request.Response) => {
-      for (const name of names) {
-        const set = setCookie(setRes, name);
-        const cleared = setCookie(clearRes, name);
-        expect(cleared.value).toBe('');
-        expect(cleared.attrs['max-age']).toBe('0');
-        expect(attributesBesidesMaxAge(cleared)).toEqual(attributesBesidesMaxAge(set));
-      }
-    };
-    const login = async () => {
-      const c = new CookieClient(url, ...names);
-      const res = await c.login();
-      expect(res.status).toBe(200);
-      return { c, res };
-    };
+  it.each(configs)(
+    '%s: logout, logout-all, revoking the own session and a failed refresh',
+    async (_n, cookies, names) => {
+      const { url } = await start({ cookies });
+      const check = (setRes: request.Response, clearRes: request.Response) => {
+        for (const name of names) {
+          const set = setCookie(setRes, name);
+          const cleared = setCookie(clearRes, name);
+          expect(cleared.value).toBe('');
+          expect(cleared.attrs['max-age']).toBe('0');
+          expect(attributesBesidesMaxAge(cleared)).toEqual(attributesBesidesMaxAge(set));
+        }
+      };
+      const login = async () => {
+        const c = new CookieClient(url, ...names);
+        const res = await c.login();
+        expect(res.status).toBe(200);
+        return { c, res };
+      };
 
-    let { c, res } = await login();
-    check(res, await c.post('/auth/logout').expect(204));
-    ({ c, res } = await login());
-    check(res, await c.post('/auth/logout-all').expect(204));
-    ({ c, res } = await login());
-    const own = ((await c.get('/auth/sessions').expect(200)).body as Array<{ id: string; current: boolean }>).find((s) => s.current)!;
-    check(res, await c.delete(`/auth/sessions/${own.id}`).expect(204));
-    // A refresh of an ended session also tells the browser to drop both cookies.
-    ({ c, res } = await login());
-    const refreshToken = c.refresh;
-    await c.post('/auth/logout').expect(204);
-    c.refresh = refreshToken;
-    const failed = await c.post('/auth/refresh');
-    expect(failed.status).toBe(401);
-    check(res, failed);
-  });
+      let { c, res } = await login();
+      check(res, await c.post('/auth/logout').expect(204));
+      ({ c, res } = await login());
+      check(res, await c.post('/auth/logout-all').expect(204));
+      ({ c, res } = await login());
+      const own = ((await c.get('/auth/sessions').expect(200)).body as Array<{ id: string; current: boolean }>).find(
+        (s) => s.current,
+      )!;
+      check(res, await c.delete(`/auth/sessions/${own.id}`).expect(204));
+      // A refresh of an ended session also tells the browser to drop both cookies.
+      ({ c, res } = await login());
+      const refreshToken = c.refresh;
+      await c.post('/auth/logout').expect(204);
+      c.refresh = refreshToken;
+      const failed = await c.post('/auth/refresh');
+      expect(failed.status).toBe(401);
+      check(res, failed);
+    },
+  );
 });

@@ -23,7 +23,9 @@ function withHeaders(req: SuperRequest, csrf: string | undefined, headers: Recor
 }
 
 const postNote = (client: CookieClient, csrf: string | undefined, headers: Record<string, string> = {}) =>
-  withHeaders(request(client.url).post('/notes').set('Cookie', client.cookieHeader()), csrf, headers).send({ text: 'csrf test' });
+  withHeaders(request(client.url).post('/notes').set('Cookie', client.cookieHeader()), csrf, headers).send({
+    text: 'csrf test',
+  });
 
 const refreshWith = (client: CookieClient, csrf: string | undefined, headers: Record<string, string> = {}) =>
   withHeaders(request(client.url).post('/auth/refresh').set('Cookie', client.cookieHeader(true)), csrf, headers);
@@ -55,7 +57,7 @@ function coreCases(ctx: () => { url: string }) {
     expect((await postNote(aliceElsewhere, aliceElsewhere.csrf)).status).toBe(201);
   });
 
-  it('the session\'s own token → 201', async () => {
+  it("the session's own token → 201", async () => {
     const alice = await loggedIn(ctx().url);
     const res = await postNote(alice, alice.csrf);
     expect(res.status).toBe(201);
@@ -93,7 +95,10 @@ describe('CSRF over HTTP (memory store)', () => {
 
   describe('token format', () => {
     it.each([
-      ['tampered (one MAC character changed)', (t: string) => t.slice(0, -5) + (t.at(-5) === 'A' ? 'B' : 'A') + t.slice(-4)],
+      [
+        'tampered (one MAC character changed)',
+        (t: string) => t.slice(0, -5) + (t.at(-5) === 'A' ? 'B' : 'A') + t.slice(-4),
+      ],
       ['nonce swapped for another', (t: string) => 'AAAAAAAAAAAAAAAAAAAAAA' + t.slice(t.indexOf('.'))],
       ['empty', () => ''],
       ['the access token itself', (_t: string, access: string) => access],
@@ -106,7 +111,10 @@ describe('CSRF over HTTP (memory store)', () => {
 
     it('the token in the body or the query string instead of the header → 403', async () => {
       const alice = await loggedIn(url);
-      const inBody = await request(url).post('/notes').set('Cookie', alice.cookieHeader()).send({ text: 'x', csrfToken: alice.csrf, _csrf: alice.csrf });
+      const inBody = await request(url)
+        .post('/notes')
+        .set('Cookie', alice.cookieHeader())
+        .send({ text: 'x', csrfToken: alice.csrf, _csrf: alice.csrf });
       expect(inBody.status).toBe(403);
       const inQuery = await request(url)
         .post(`/notes?csrfToken=${encodeURIComponent(alice.csrf)}&_csrf=${encodeURIComponent(alice.csrf)}`)
@@ -130,15 +138,34 @@ describe('CSRF over HTTP (memory store)', () => {
       ['Origin: https://evil.example', 403, () => ({ Origin: EVIL })],
       ['Origin: null (sandboxed frame, data: URL)', 403, () => ({ Origin: 'null' })],
       ['Sec-Fetch-Site: same-site without Origin', 403, () => ({ 'Sec-Fetch-Site': 'same-site' })],
-      ['Origin of another port on the same host', 403, () => ({ Origin: `http://127.0.0.1:1`, 'Sec-Fetch-Site': 'same-site' })],
+      [
+        'Origin of another port on the same host',
+        403,
+        () => ({ Origin: `http://127.0.0.1:1`, 'Sec-Fetch-Site': 'same-site' }),
+      ],
       ['own origin with a trailing path', 403, () => ({ Origin: `${ownOrigin}/` })],
-      ['Sec-Fetch-Site: cross-site with the own origin', 403, () => ({ Origin: ownOrigin, 'Sec-Fetch-Site': 'cross-site' })],
-      ['a listed origin, but Sec-Fetch-Site: cross-site (the issue\'s rule: cross-site is always refused)', 403,
-        () => ({ Origin: ALLOWED, 'Sec-Fetch-Site': 'cross-site' })],
+      [
+        'Sec-Fetch-Site: cross-site with the own origin',
+        403,
+        () => ({ Origin: ownOrigin, 'Sec-Fetch-Site': 'cross-site' }),
+      ],
+      [
+        "a listed origin, but Sec-Fetch-Site: cross-site (the issue's rule: cross-site is always refused)",
+        403,
+        () => ({ Origin: ALLOWED, 'Sec-Fetch-Site': 'cross-site' }),
+      ],
       ['own origin (Origin: http://<Host>)', 201, () => ({ Origin: ownOrigin })],
-      ['own origin with Sec-Fetch-Site: same-origin', 201, () => ({ Origin: ownOrigin, 'Sec-Fetch-Site': 'same-origin' })],
+      [
+        'own origin with Sec-Fetch-Site: same-origin',
+        201,
+        () => ({ Origin: ownOrigin, 'Sec-Fetch-Site': 'same-origin' }),
+      ],
       ['an origin listed in csrf.allowedOrigins', 201, () => ({ Origin: ALLOWED })],
-      ['a listed origin with Sec-Fetch-Site: same-site', 201, () => ({ Origin: ALLOWED, 'Sec-Fetch-Site': 'same-site' })],
+      [
+        'a listed origin with Sec-Fetch-Site: same-site',
+        201,
+        () => ({ Origin: ALLOWED, 'Sec-Fetch-Site': 'same-site' }),
+      ],
       ['neither header (a non-browser client)', 201, () => ({})],
       ['Sec-Fetch-Site: none (typed into the address bar) without Origin', 201, () => ({ 'Sec-Fetch-Site': 'none' })],
     ])('%s with a valid token → %d', async (_name, expected, headers) => {
@@ -209,16 +236,22 @@ describe('CSRF over HTTP (memory store)', () => {
     ])('%s is unsafe too: 403 without the token, 200 with it', async (_m, make) => {
       const alice = await loggedIn(url);
       expect((await make(url).set('Cookie', alice.cookieHeader()).send({ a: 1 })).status).toBe(403);
-      expect((await make(url).set('Cookie', alice.cookieHeader()).set('X-CSRF-Token', alice.csrf).send({ a: 1 })).status).toBe(200);
+      expect(
+        (await make(url).set('Cookie', alice.cookieHeader()).set('X-CSRF-Token', alice.csrf).send({ a: 1 })).status,
+      ).toBe(200);
     });
 
-    it.each(['MOVE', 'PROPPATCH', 'LOCK', 'MKCOL'])('%s on an @All() route is unsafe: 403 without the token, 200 with it', async (method) => {
-      const alice = await loggedIn(url);
-      const call = () => request(url)[method.toLowerCase() as 'move']('/fixture/any').set('Cookie', alice.cookieHeader());
-      expect((await call()).status).toBe(403);
-      const ok = await call().set('X-CSRF-Token', alice.csrf);
-      expect([ok.status, ok.body]).toEqual([200, { method }]);
-    });
+    it.each(['MOVE', 'PROPPATCH', 'LOCK', 'MKCOL'])(
+      '%s on an @All() route is unsafe: 403 without the token, 200 with it',
+      async (method) => {
+        const alice = await loggedIn(url);
+        const call = () =>
+          request(url)[method.toLowerCase() as 'move']('/fixture/any').set('Cookie', alice.cookieHeader());
+        expect((await call()).status).toBe(403);
+        const ok = await call().set('X-CSRF-Token', alice.csrf);
+        expect([ok.status, ok.body]).toEqual([200, { method }]);
+      },
+    );
 
     it('GET on the same @All() route needs no token', async () => {
       const alice = await loggedIn(url);
@@ -226,7 +259,7 @@ describe('CSRF over HTTP (memory store)', () => {
       expect([res.status, res.body]).toEqual([200, { method: 'GET' }]);
     });
 
-    it('the module\'s own routes: logout, logout-all and DELETE /auth/sessions/:id need the token', async () => {
+    it("the module's own routes: logout, logout-all and DELETE /auth/sessions/:id need the token", async () => {
       const alice = await loggedIn(url);
       const other = await loggedIn(url);
       const sessions = (await other.get('/auth/sessions').expect(200)).body as Array<{ id: string; current: boolean }>;
@@ -268,8 +301,12 @@ describe('CSRF over HTTP (memory store)', () => {
       else expect(parseSetCookies(res)).toHaveLength(2);
     });
 
-    it('a cross-site login of the attacker\'s account is refused even with valid credentials of another user', async () => {
-      const res = await request(url).post('/auth/login').set('Origin', EVIL).set('Sec-Fetch-Site', 'cross-site').send(ADMIN);
+    it("a cross-site login of the attacker's account is refused even with valid credentials of another user", async () => {
+      const res = await request(url)
+        .post('/auth/login')
+        .set('Origin', EVIL)
+        .set('Sec-Fetch-Site', 'cross-site')
+        .send(ADMIN);
       expect(res.status).toBe(403);
       expect(res.body).not.toHaveProperty('csrfToken');
     });
@@ -277,10 +314,18 @@ describe('CSRF over HTTP (memory store)', () => {
 
   describe('CORS never grants credentialed access to other origins (S-43)', () => {
     it.each([
-      ['OPTIONS /notes preflight', (u: string) =>
-        request(u).options('/notes').set('Access-Control-Request-Method', 'POST').set('Access-Control-Request-Headers', 'content-type,x-csrf-token')],
-      ['OPTIONS /auth/refresh preflight', (u: string) =>
-        request(u).options('/auth/refresh').set('Access-Control-Request-Method', 'POST')],
+      [
+        'OPTIONS /notes preflight',
+        (u: string) =>
+          request(u)
+            .options('/notes')
+            .set('Access-Control-Request-Method', 'POST')
+            .set('Access-Control-Request-Headers', 'content-type,x-csrf-token'),
+      ],
+      [
+        'OPTIONS /auth/refresh preflight',
+        (u: string) => request(u).options('/auth/refresh').set('Access-Control-Request-Method', 'POST'),
+      ],
       ['GET /me', (u: string) => request(u).get('/me')],
       ['GET /auth/csrf', (u: string) => request(u).get('/auth/csrf')],
       ['POST /auth/login', (u: string) => request(u).post('/auth/login').send(ALICE)],
@@ -317,7 +362,11 @@ describe('CSRF options', () => {
     const { url } = await start({ csrf: { headerName: 'X-XSRF-TOKEN' } });
     const alice = await loggedIn(url);
     expect((await postNote(alice, alice.csrf)).status).toBe(403);
-    const res = await request(url).post('/notes').set('Cookie', alice.cookieHeader()).set('X-XSRF-TOKEN', alice.csrf).send({ text: 'x' });
+    const res = await request(url)
+      .post('/notes')
+      .set('Cookie', alice.cookieHeader())
+      .set('X-XSRF-TOKEN', alice.csrf)
+      .send({ text: 'x' });
     expect(res.status).toBe(201);
   });
 });

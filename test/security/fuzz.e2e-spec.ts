@@ -51,7 +51,7 @@ async function pool<T>(tasks: Array<() => Promise<T>>, width = 8): Promise<T[]> 
     Array.from({ length: width }, async () => {
       while (next < tasks.length) {
         const i = next++;
-        out[i] = await tasks[i]!();
+        out[i] = await tasks[i]();
       }
     }),
   );
@@ -70,7 +70,10 @@ function accessProbes(url: string, token: string, csrf: string): Probe[] {
     { label: 'bearer POST /notes', send: () => rawRequest(url, 'POST', '/notes', [bearer, JSON_TYPE], note) },
     { label: 'bearer GET /auth/sessions', send: () => rawRequest(url, 'GET', '/auth/sessions', [bearer]) },
     { label: 'cookie GET /me', send: () => rawRequest(url, 'GET', '/me', [cookie]) },
-    { label: 'cookie POST /notes', send: () => rawRequest(url, 'POST', '/notes', [cookie, ['X-CSRF-Token', csrf], JSON_TYPE], note) },
+    {
+      label: 'cookie POST /notes',
+      send: () => rawRequest(url, 'POST', '/notes', [cookie, ['X-CSRF-Token', csrf], JSON_TYPE], note),
+    },
     { label: 'cookie GET /auth/sessions', send: () => rawRequest(url, 'GET', '/auth/sessions', [cookie]) },
   ];
 }
@@ -78,10 +81,17 @@ function accessProbes(url: string, token: string, csrf: string): Probe[] {
 /** Every way one refresh-token candidate reaches the app. */
 function refreshProbes(url: string, token: string, csrf: string): Probe[] {
   return [
-    { label: 'body POST /auth/refresh', send: () => rawRequest(url, 'POST', '/auth/refresh', [JSON_TYPE], JSON.stringify({ refreshToken: token })) },
+    {
+      label: 'body POST /auth/refresh',
+      send: () => rawRequest(url, 'POST', '/auth/refresh', [JSON_TYPE], JSON.stringify({ refreshToken: token })),
+    },
     {
       label: 'cookie POST /auth/refresh',
-      send: () => rawRequest(url, 'POST', '/auth/refresh', [['Cookie', `${REFRESH}=${token}`], ['X-CSRF-Token', csrf]]),
+      send: () =>
+        rawRequest(url, 'POST', '/auth/refresh', [
+          ['Cookie', `${REFRESH}=${token}`],
+          ['X-CSRF-Token', csrf],
+        ]),
     },
   ];
 }
@@ -119,14 +129,14 @@ function corpusSuite(name: string, boot: () => Promise<{ url: string; close(): P
       expect(cookieCorpus(live).length).toBeGreaterThanOrEqual(15);
     });
 
-    it('control: the same probes with genuine tokens succeed, so a 4xx below is the token\'s doing', async () => {
+    it("control: the same probes with genuine tokens succeed, so a 4xx below is the token's doing", async () => {
       const access = await Promise.all(accessProbes(app.url, live.access, live.csrf).map((p) => p.send()));
       expect(access.map((a) => a.status)).toEqual([200, 201, 200, 200, 201, 200]);
       // Refresh probes rotate, so they get sessions of their own.
       for (const probe of [0, 1]) {
         const c = new CookieClient(app.url);
         expect((await c.login()).status).toBe(200);
-        expect((await refreshProbes(app.url, c.refresh, c.csrf)[probe]!.send()).status).toBe(200);
+        expect((await refreshProbes(app.url, c.refresh, c.csrf)[probe].send()).status).toBe(200);
       }
     });
 
@@ -138,13 +148,13 @@ function corpusSuite(name: string, boot: () => Promise<{ url: string; close(): P
         for (const p of list) probes.push({ ...p, label: `${entry.name} | ${p.label}`, token: entry.token });
       }
       const answers = await pool(probes.map((p) => () => p.send()));
-      const wrong = probes.map((p, i) => [p.label, answers[i]!.status] as const).filter(([, s]) => !is4xx(s));
+      const wrong = probes.map((p, i) => [p.label, answers[i].status] as const).filter(([, s]) => !is4xx(s));
       expect(wrong).toEqual([]);
       expect(probes.length).toBeGreaterThan(400);
 
       // A printable, well-sized bearer token that fails is a 401 with an RFC 6750 challenge.
       const bearerMe = probes
-        .map((p, i) => ({ p, a: answers[i]! }))
+        .map((p, i) => ({ p, a: answers[i] }))
         .filter(({ p }) => p.label.endsWith('| bearer GET /me') && /^[\x21-\x7e]{1,2000}$/.test(p.token));
       expect(bearerMe.length).toBeGreaterThan(40);
       for (const { p, a } of bearerMe) {
@@ -159,21 +169,35 @@ function corpusSuite(name: string, boot: () => Promise<{ url: string; close(): P
         const accessHeader = entry.header(ACCESS, live.access);
         const refreshHeader = entry.header(REFRESH, live.refresh);
         for (const path of ['/me', '/auth/sessions']) {
-          probes.push({ label: `${entry.name} | GET ${path}`, send: () => rawRequest(app.url, 'GET', path, [['Cookie', accessHeader]]) });
+          probes.push({
+            label: `${entry.name} | GET ${path}`,
+            send: () => rawRequest(app.url, 'GET', path, [['Cookie', accessHeader]]),
+          });
         }
         probes.push({
           label: `${entry.name} | POST /notes`,
-          send: () => rawRequest(app.url, 'POST', '/notes', [['Cookie', accessHeader], ['X-CSRF-Token', live.csrf], JSON_TYPE], '{"text":"x"}'),
+          send: () =>
+            rawRequest(
+              app.url,
+              'POST',
+              '/notes',
+              [['Cookie', accessHeader], ['X-CSRF-Token', live.csrf], JSON_TYPE],
+              '{"text":"x"}',
+            ),
         });
         // Not a hostile case for the refresh cookie (it would rotate the live session's token).
         if (entry.refreshAccepts) continue;
         probes.push({
           label: `${entry.name} | POST /auth/refresh`,
-          send: () => rawRequest(app.url, 'POST', '/auth/refresh', [['Cookie', refreshHeader], ['X-CSRF-Token', live.csrf]]),
+          send: () =>
+            rawRequest(app.url, 'POST', '/auth/refresh', [
+              ['Cookie', refreshHeader],
+              ['X-CSRF-Token', live.csrf],
+            ]),
         });
       }
       const answers = await pool(probes.map((p) => () => p.send()));
-      expect(probes.map((p, i) => [p.label, answers[i]!.status]).filter(([, s]) => !is4xx(s as number))).toEqual([]);
+      expect(probes.map((p, i) => [p.label, answers[i].status]).filter(([, s]) => !is4xx(s as number))).toEqual([]);
     });
 
     it('oversized headers → 431 (S-64)', async () => {
@@ -196,7 +220,11 @@ function corpusSuite(name: string, boot: () => Promise<{ url: string; close(): P
         ['JSON number', '42', [JSON_TYPE]],
         ['JSON string', '"x"', [JSON_TYPE]],
         ['JSON null', 'null', [JSON_TYPE]],
-        ['__proto__ pollution', '{"__proto__":{"role":"admin","text":"x"},"constructor":{"prototype":{"text":"x"}}}', [JSON_TYPE]],
+        [
+          '__proto__ pollution',
+          '{"__proto__":{"role":"admin","text":"x"},"constructor":{"prototype":{"text":"x"}}}',
+          [JSON_TYPE],
+        ],
         ['wrong types', '{"email":["a"],"password":{"$gt":""},"refreshToken":{"a":1},"text":7}', [JSON_TYPE]],
         ['deep nesting', `${'['.repeat(5000)}${']'.repeat(5000)}`, [JSON_TYPE]],
         ['200 KB', JSON.stringify({ email: 'a', password: 'x'.repeat(200_000), text: 'x' }), [JSON_TYPE]],
@@ -206,9 +234,15 @@ function corpusSuite(name: string, boot: () => Promise<{ url: string; close(): P
       ];
       const answers = await pool<readonly [string, number]>(
         bodies.flatMap(([name, body, headers]) => [
-          async () => [`${name} | login`, (await rawRequest(app.url, 'POST', '/auth/login', headers, body)).status] as const,
-          async () => [`${name} | refresh`, (await rawRequest(app.url, 'POST', '/auth/refresh', headers, body)).status] as const,
-          async () => [`${name} | notes`, (await rawRequest(app.url, 'POST', '/notes', [auth, ...headers], body)).status] as const,
+          async () =>
+            [`${name} | login`, (await rawRequest(app.url, 'POST', '/auth/login', headers, body)).status] as const,
+          async () =>
+            [`${name} | refresh`, (await rawRequest(app.url, 'POST', '/auth/refresh', headers, body)).status] as const,
+          async () =>
+            [
+              `${name} | notes`,
+              (await rawRequest(app.url, 'POST', '/notes', [auth, ...headers], body)).status,
+            ] as const,
         ]),
       );
       expect(answers.filter(([, s]) => !is4xx(s))).toEqual([]);
@@ -276,10 +310,16 @@ describe('property: random tokens, bodies and cookie headers (fast-check)', () =
     .oneof(
       anyText,
       fc.tuple(fc.constantFrom(ACCESS, REFRESH, 'session', ''), anyText).map(([n, v]) => `${n}=${v}`),
-      fc.array(fc.tuple(fc.constantFrom(ACCESS, REFRESH, 'x'), anyText), { maxLength: 5 }).map((l) => l.map(([n, v]) => `${n}=${v}`).join('; ')),
+      fc
+        .array(fc.tuple(fc.constantFrom(ACCESS, REFRESH, 'x'), anyText), { maxLength: 5 })
+        .map((l) => l.map(([n, v]) => `${n}=${v}`).join('; ')),
     )
     .map(oneLine);
-  const body = fc.oneof(fc.json({ maxDepth: 4 }), fc.string({ unit: 'binary', maxLength: 500 }), fc.jsonValue().map((v) => JSON.stringify({ refreshToken: v })));
+  const body = fc.oneof(
+    fc.json({ maxDepth: 4 }),
+    fc.string({ unit: 'binary', maxLength: 500 }),
+    fc.jsonValue().map((v) => JSON.stringify({ refreshToken: v })),
+  );
 
   it('300 runs: every answer is 4xx, and the app keeps serving', async () => {
     let runs = 0;
@@ -292,12 +332,16 @@ describe('property: random tokens, bodies and cookie headers (fast-check)', () =
           rawRequest(sample.url, 'POST', '/notes', [['Authorization', `Bearer ${t}`], JSON_TYPE], '{"text":"x"}'),
           rawRequest(sample.url, 'GET', '/auth/sessions', [['Cookie', `${ACCESS}=${t}`]]),
           rawRequest(sample.url, 'GET', '/me', [['Cookie', cookie]]),
-          rawRequest(sample.url, 'POST', '/auth/refresh', [['Cookie', cookie], ['X-CSRF-Token', live.csrf]]),
+          rawRequest(sample.url, 'POST', '/auth/refresh', [
+            ['Cookie', cookie],
+            ['X-CSRF-Token', live.csrf],
+          ]),
           rawRequest(sample.url, 'POST', '/auth/refresh', [JSON_TYPE], JSON.stringify({ refreshToken: t })),
           rawRequest(sample.url, 'POST', '/auth/refresh', [JSON_TYPE], b),
           rawRequest(sample.url, 'POST', '/auth/login', [JSON_TYPE], b),
         ]);
-        for (const a of answers) if (!is4xx(a.status)) throw new Error(`status ${a.status}: ${a.headers.split('\r\n')[0]}`);
+        for (const a of answers)
+          if (!is4xx(a.status)) throw new Error(`status ${a.status}: ${a.headers.split('\r\n')[0]}`);
       }),
       { numRuns: 300 },
     );

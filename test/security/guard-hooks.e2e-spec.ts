@@ -4,7 +4,17 @@
  * another protocol's shape) and `getRequestResponse` (a context without a response to write to).
  * The checks themselves (session, roles, CSRF) stay the guard's. Memory and a real Redis.
  */
-import { Controller, type ExecutionContext, Get, HttpException, HttpStatus, Injectable, type INestApplication, Module, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  type ExecutionContext,
+  Get,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  type INestApplication,
+  Module,
+  UseGuards,
+} from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
@@ -37,8 +47,16 @@ class TokenHeaderGuard extends SessionGuard {
 @Injectable()
 class GraphqlStyleGuard extends SessionGuard {
   protected override handleUnauthenticated(error: unknown, failure: SessionGuardFailure): never {
-    const code = error instanceof SessionUnauthorizedError ? 'UNAUTHENTICATED' : error instanceof SessionStoreUnavailableError ? 'UNAVAILABLE' : 'INTERNAL';
-    throw new HttpException({ errors: [{ message: 'Not authenticated', extensions: { code, bearer: failure.bearer } }] }, HttpStatus.OK);
+    const code =
+      error instanceof SessionUnauthorizedError
+        ? 'UNAUTHENTICATED'
+        : error instanceof SessionStoreUnavailableError
+          ? 'UNAVAILABLE'
+          : 'INTERNAL';
+    throw new HttpException(
+      { errors: [{ message: 'Not authenticated', extensions: { code, bearer: failure.bearer } }] },
+      HttpStatus.OK,
+    );
   }
 }
 
@@ -86,7 +104,11 @@ describe.each(STORES)('SessionGuard hooks on the $name store', (store) => {
     const s = await store.create(() => redis.url);
     closeStore = s.close;
     const options: Partial<SessionModuleOptions> = { secret: TEST_SECRET, ...s.options };
-    @Module({ imports: [AppModule.register(options)], controllers: [HooksController], providers: [TokenHeaderGuard, GraphqlStyleGuard, NoResponseGuard] })
+    @Module({
+      imports: [AppModule.register(options)],
+      controllers: [HooksController],
+      providers: [TokenHeaderGuard, GraphqlStyleGuard, NoResponseGuard],
+    })
     class TestModule {}
     const moduleRef = await Test.createTestingModule({ imports: [TestModule] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -113,11 +135,16 @@ describe.each(STORES)('SessionGuard hooks on the $name store', (store) => {
   it('handleUnauthenticated: the refusal takes the shape the subclass chooses', async () => {
     const none = await request(url).get('/hooks/graphql-style');
     expect(none.status).toBe(200);
-    expect(none.body).toEqual({ errors: [{ message: 'Not authenticated', extensions: { code: 'UNAUTHENTICATED', bearer: false } }] });
+    expect(none.body).toEqual({
+      errors: [{ message: 'Not authenticated', extensions: { code: 'UNAUTHENTICATED', bearer: false } }],
+    });
     const forged = await request(url).get('/hooks/graphql-style').set('Authorization', 'Bearer a.b.c');
     expect(forged.body.errors[0].extensions).toEqual({ code: 'UNAUTHENTICATED', bearer: true });
     const { accessToken } = await loginHeader(url);
-    await request(url).get('/hooks/graphql-style').set('Authorization', `Bearer ${accessToken}`).expect(200, { id: 'u-alice' });
+    await request(url)
+      .get('/hooks/graphql-style')
+      .set('Authorization', `Bearer ${accessToken}`)
+      .expect(200, { id: 'u-alice' });
   });
 
   it('getRequestResponse without a response: authenticated as usual, no headers written', async () => {

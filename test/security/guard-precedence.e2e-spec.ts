@@ -60,7 +60,13 @@ function expected(globalGuard: boolean, cls: LevelState, handler: LevelState): O
   const csrfNeeded = n !== 'open' && !cls.skipCsrf && !handler.skipCsrf;
   if (n === 'open') {
     // The guard does not authenticate an open route, so the handler sees no user even with a cookie.
-    return { anonymousGet: '200 null', userGet: '200 null', userPostWithoutCsrf: '201 null', adminPostWithoutCsrf: '201 null', adminPostWithCsrf: '201 null' };
+    return {
+      anonymousGet: '200 null',
+      userGet: '200 null',
+      userPostWithoutCsrf: '201 null',
+      adminPostWithoutCsrf: '201 null',
+      adminPostWithCsrf: '201 null',
+    };
   }
   return {
     anonymousGet: '401',
@@ -71,7 +77,8 @@ function expected(globalGuard: boolean, cls: LevelState, handler: LevelState): O
   };
 }
 
-const show = (res: request.Response): string => (res.status < 300 ? `${res.status} ${res.body.user}` : String(res.status));
+const show = (res: request.Response): string =>
+  res.status < 300 ? `${res.status} ${res.body.user}` : String(res.status);
 
 /** Runs `tasks` with at most `limit` in flight (the machine is small; one request each would take long). */
 async function pool<T>(tasks: Array<() => Promise<T>>, limit = 8): Promise<T[]> {
@@ -80,7 +87,7 @@ async function pool<T>(tasks: Array<() => Promise<T>>, limit = 8): Promise<T[]> 
   const worker = async () => {
     while (next < tasks.length) {
       const i = next++;
-      results[i] = await (tasks[i] as () => Promise<T>)();
+      results[i] = await tasks[i]();
     }
   };
   await Promise.all(Array.from({ length: limit }, worker));
@@ -110,20 +117,25 @@ describe.each(STORES)('guard precedence on the $name store', (store) => {
         userGet: show(await request(url).get(path).set('Cookie', alice.cookie)),
         userPostWithoutCsrf: show(await request(url).post(path).set('Cookie', alice.cookie)),
         adminPostWithoutCsrf: show(await request(url).post(path).set('Cookie', admin.cookie)),
-        adminPostWithCsrf: show(await request(url).post(path).set('Cookie', admin.cookie).set('X-CSRF-Token', admin.csrf)),
+        adminPostWithCsrf: show(
+          await request(url).post(path).set('Cookie', admin.cookie).set('X-CSRF-Token', admin.csrf),
+        ),
       };
     }
 
-    it.each(LEVELS.map((cls) => [levelId(cls), cls] as const))('class %s × every handler state answers as the table says', async (_id, cls) => {
-      const rows = await pool(
-        LEVELS.map((handler) => async () => {
-          const path = `/${levelId(cls)}/${levelId(handler)}`;
-          return { path, got: await outcome(path), want: expected(globalGuard, cls, handler) };
-        }),
-      );
-      // One assertion over all rows, so a failure lists every route that disagrees with the table.
-      expect(rows.filter((r) => JSON.stringify(r.got) !== JSON.stringify(r.want))).toEqual([]);
-    });
+    it.each(LEVELS.map((cls) => [levelId(cls), cls] as const))(
+      'class %s × every handler state answers as the table says',
+      async (_id, cls) => {
+        const rows = await pool(
+          LEVELS.map((handler) => async () => {
+            const path = `/${levelId(cls)}/${levelId(handler)}`;
+            return { path, got: await outcome(path), want: expected(globalGuard, cls, handler) };
+          }),
+        );
+        // One assertion over all rows, so a failure lists every route that disagrees with the table.
+        expect(rows.filter((r) => JSON.stringify(r.got) !== JSON.stringify(r.want))).toEqual([]);
+      },
+    );
 
     it('one store round trip per authenticated request, even when the global guard and @Authenticated() both apply', async () => {
       const repository = app.get<SessionRepository>(getSessionRepositoryToken());

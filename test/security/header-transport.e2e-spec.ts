@@ -44,29 +44,38 @@ describe('header transport', () => {
     const b = await loginHeader(url);
     const list = await request(url).get('/auth/sessions').set('Authorization', bearer(b.accessToken)).expect(200);
     const own = (list.body as Array<{ id: string; current: boolean }>).find((s) => s.current)!;
-    const del = await request(url).delete(`/auth/sessions/${own.id}`).set('Authorization', bearer(b.accessToken)).expect(204);
+    const del = await request(url)
+      .delete(`/auth/sessions/${own.id}`)
+      .set('Authorization', bearer(b.accessToken))
+      .expect(204);
     expect(del.headers['set-cookie']).toBeUndefined();
     await request(url).get('/me').set('Authorization', bearer(b.accessToken)).expect(401);
   });
 
   describe('tokens in the URL are ignored (S-45)', () => {
-    it.each(['access_token', 'token', 'accessToken', 'jwt', 'authorization'])('GET /me?%s=<valid token> alone → 401', async (param) => {
-      const { accessToken } = await loginHeader(url);
-      await request(url).get(`/me?${param}=${accessToken}`).expect(401);
-      // The same token in the header works: the 401 is about where it was put.
-      await request(url).get('/me').set('Authorization', bearer(accessToken)).expect(200);
-    });
+    it.each(['access_token', 'token', 'accessToken', 'jwt', 'authorization'])(
+      'GET /me?%s=<valid token> alone → 401',
+      async (param) => {
+        const { accessToken } = await loginHeader(url);
+        await request(url).get(`/me?${param}=${accessToken}`).expect(401);
+        // The same token in the header works: the 401 is about where it was put.
+        await request(url).get('/me').set('Authorization', bearer(accessToken)).expect(200);
+      },
+    );
 
     it('POST /notes?access_token=<valid token> → 401', async () => {
       const { accessToken } = await loginHeader(url);
       await request(url).post(`/notes?access_token=${accessToken}`).send({ text: 'x' }).expect(401);
     });
 
-    it.each(['refresh_token', 'refreshToken', 'token'])('POST /auth/refresh?%s=<valid refresh token> → 401', async (param) => {
-      const { refreshToken } = await loginHeader(url);
-      await request(url).post(`/auth/refresh?${param}=${refreshToken}`).expect(401);
-      await request(url).post('/auth/refresh').send({ refreshToken }).expect(200);
-    });
+    it.each(['refresh_token', 'refreshToken', 'token'])(
+      'POST /auth/refresh?%s=<valid refresh token> → 401',
+      async (param) => {
+        const { refreshToken } = await loginHeader(url);
+        await request(url).post(`/auth/refresh?${param}=${refreshToken}`).expect(401);
+        await request(url).post('/auth/refresh').send({ refreshToken }).expect(200);
+      },
+    );
 
     it('a token in a form-encoded body field is not an access credential', async () => {
       const { accessToken } = await loginHeader(url);
@@ -76,11 +85,14 @@ describe('header transport', () => {
 
   describe('bearer failures follow RFC 6750 (S-46)', () => {
     it('an invalid bearer token → 401 with WWW-Authenticate: Bearer error="invalid_token"', async () => {
-      const res = await request(url).get('/me').set('Authorization', bearer('eyJhbGciOiJIUzI1NiJ9.e30.c2ln')).expect(401);
+      const res = await request(url)
+        .get('/me')
+        .set('Authorization', bearer('eyJhbGciOiJIUzI1NiJ9.e30.c2ln'))
+        .expect(401);
       expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
     });
 
-    it('a revoked session\'s token on every authenticated route → 401 invalid_token', async () => {
+    it("a revoked session's token on every authenticated route → 401 invalid_token", async () => {
       const { accessToken } = await loginHeader(url);
       await request(url).post('/auth/logout').set('Authorization', bearer(accessToken)).expect(204);
       for (const req of [
@@ -122,7 +134,10 @@ describe('header transport', () => {
       ['Bearer "<token>"', (t) => `Bearer "${t}"`],
       ['Bearer <token> with a bad character', (t) => `Bearer ${t}!`],
       ['Basic x', () => 'Basic x'],
-      ['Basic with valid base64', () => `Basic ${Buffer.from('alice@example.com:alice-password-123').toString('base64')}`],
+      [
+        'Basic with valid base64',
+        () => `Basic ${Buffer.from('alice@example.com:alice-password-123').toString('base64')}`,
+      ],
       ['Token <token>', (t) => `Token ${t}`],
       ['Bearer with 8 KB', () => `Bearer ${'A'.repeat(8192)}`],
       ['Bearer with 15 KB of dots', () => `Bearer ${'a.'.repeat(7600)}a`],
@@ -149,7 +164,10 @@ describe('header transport', () => {
     it('a bearer token without the needed role: 403 with error="insufficient_scope"; a cookie request gets no challenge', async () => {
       const { accessToken } = await loginHeader(url);
       const bearerRes = await request(url).get('/admin/stats').set('Authorization', `Bearer ${accessToken}`);
-      expect([bearerRes.status, bearerRes.headers['www-authenticate']]).toEqual([403, 'Bearer error="insufficient_scope"']);
+      expect([bearerRes.status, bearerRes.headers['www-authenticate']]).toEqual([
+        403,
+        'Bearer error="insufficient_scope"',
+      ]);
       const alice = new CookieClient(url);
       await alice.login();
       const cookieRes = await alice.get('/admin/stats');

@@ -40,7 +40,10 @@ describe.each(STORES)('JSON-only login and refresh on the $name store', (store) 
 
   it.each([
     ['application/x-www-form-urlencoded', FORM],
-    ['multipart/form-data; boundary=x', `--x\r\nContent-Disposition: form-data; name="email"\r\n\r\n${ALICE.email}\r\n--x--\r\n`],
+    [
+      'multipart/form-data; boundary=x',
+      `--x\r\nContent-Disposition: form-data; name="email"\r\n\r\n${ALICE.email}\r\n--x--\r\n`,
+    ],
     ['text/plain', JSON_BODY],
     ['text/plain;charset=UTF-8', JSON_BODY],
     ['application/jsonx', JSON_BODY],
@@ -104,7 +107,10 @@ describe('SessionHttpService.login refuses non-JSON bodies by itself', () => {
   let app: NestExpressApplication;
   let url: string;
   beforeAll(async () => {
-    @Module({ imports: [AppModule.register({ secret: TEST_SECRET, store: new MemorySessionRepository() })], controllers: [BareLoginController] })
+    @Module({
+      imports: [AppModule.register({ secret: TEST_SECRET, store: new MemorySessionRepository() })],
+      controllers: [BareLoginController],
+    })
     class BareModule {}
     const moduleRef = await Test.createTestingModule({ imports: [BareModule] }).compile();
     app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });

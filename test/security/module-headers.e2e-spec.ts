@@ -40,7 +40,15 @@ const bearer = (token: string) => `Bearer ${token}`;
 const BROKEN_JSON = '{"email":';
 
 /** Paths that Express routes to the login/refresh routes, or that only differ by encoding or slashes. */
-const VARIANTS = ['/AUTH/LOGIN', '/Auth/Refresh', '/auth/LOGIN/', '/%61uth/login', '//auth//login', '/auth/./refresh', '/AUTH'];
+const VARIANTS = [
+  '/AUTH/LOGIN',
+  '/Auth/Refresh',
+  '/auth/LOGIN/',
+  '/%61uth/login',
+  '//auth//login',
+  '/auth/./refresh',
+  '/AUTH',
+];
 
 function sharedCases(ctx: () => { url: string }) {
   it.each(VARIANTS)('%s with broken JSON → 400, no-store, nosniff', async (path) => {
@@ -63,7 +71,9 @@ function sharedCases(ctx: () => { url: string }) {
     const headerLogin = await request(url).post('/auth/login').set('X-Auth-Transport', 'header').send(ALICE);
     expect(headerLogin.status).toBe(200);
     expectTokenAnswer(headerLogin);
-    const headerRefresh = await request(url).post('/auth/refresh').send({ refreshToken: headerLogin.body.refreshToken });
+    const headerRefresh = await request(url)
+      .post('/auth/refresh')
+      .send({ refreshToken: headerLogin.body.refreshToken });
     expect(headerRefresh.status).toBe(200);
     expectTokenAnswer(headerRefresh);
   });
@@ -71,7 +81,9 @@ function sharedCases(ctx: () => { url: string }) {
   it('login and refresh refusals (no token in them): no-store, nosniff', async () => {
     const { url } = ctx();
     for (const res of [
-      await request(url).post('/auth/login').send({ ...ALICE, password: 'wrong-password-000' }),
+      await request(url)
+        .post('/auth/login')
+        .send({ ...ALICE, password: 'wrong-password-000' }),
       await request(url).post('/auth/login').send({ email: 1 }),
       await request(url).post('/auth/refresh'),
       await request(url).post('/auth/refresh').send({ refreshToken: 'x.y.z' }),

@@ -6,7 +6,12 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { getSessionRepositoryToken, MemorySessionRepository, type SessionRepository, SessionService } from '../../lib/index.js';
+import {
+  getSessionRepositoryToken,
+  MemorySessionRepository,
+  type SessionRepository,
+  SessionService,
+} from '../../lib/index.js';
 import { STORES, type StoreFactory } from '../e2e/helpers/store-matrix.js';
 import { type RedisProcess, startRedis } from '../utils/redis.js';
 import { TestClock } from '../utils/sample-app.js';
@@ -23,7 +28,12 @@ afterAll(async () => {
   await redis.stop();
 });
 
-async function start(store: StoreFactory, extra: Parameters<typeof startPathsApp>[0] = {}, adapter?: 'express' | 'fastify', clock?: TestClock) {
+async function start(
+  store: StoreFactory,
+  extra: Parameters<typeof startPathsApp>[0] = {},
+  adapter?: 'express' | 'fastify',
+  clock?: TestClock,
+) {
   const s = await store.create(() => redis.url);
   closers.push(s.close);
   const app = await startPathsApp({ ...s.options, ...extra }, adapter, clock);
@@ -40,7 +50,12 @@ interface Session {
 
 async function session(app: INestApplication, id: string, roles: string[]): Promise<Session> {
   const t = await app.get(SessionService).create({ id, roles });
-  return { sessionId: t.sessionId, accessToken: t.accessToken, cookie: `__Host-session=${t.accessToken}`, csrf: t.csrfToken };
+  return {
+    sessionId: t.sessionId,
+    accessToken: t.accessToken,
+    cookie: `__Host-session=${t.accessToken}`,
+    csrf: t.csrfToken,
+  };
 }
 
 const EVIL = 'https://evil.example';
@@ -86,8 +101,12 @@ describe.each(STORES)('guard and Passport paths on the $name store', (store) => 
       expectProtected(res);
     });
 
-    it('cookie POST with the session\'s CSRF token → 201', async () => {
-      const res = await request(url).post(at('notes')).set('Cookie', alice.cookie).set('X-CSRF-Token', alice.csrf).expect(201);
+    it("cookie POST with the session's CSRF token → 201", async () => {
+      const res = await request(url)
+        .post(at('notes'))
+        .set('Cookie', alice.cookie)
+        .set('X-CSRF-Token', alice.csrf)
+        .expect(201);
       expect(res.body.user).toEqual({ id: 'alice', roles: ['user'] });
     });
 
@@ -98,13 +117,16 @@ describe.each(STORES)('guard and Passport paths on the $name store', (store) => 
       ['Origin: https://evil.example, no token', { Origin: EVIL }, false],
       ['no token', {}, false],
       ['Authorization: Basic beside the cookie, no token', { Authorization: 'Basic YTpi' }, false],
-    ] as Array<[string, Record<string, string>, boolean]>)('cookie POST, %s → 403', async (_name, headers, withToken) => {
-      const req = request(url).post(at('notes')).set('Cookie', alice.cookie).set(headers);
-      if (withToken) req.set('X-CSRF-Token', alice.csrf);
-      const res = await req.expect(403);
-      expect(res.body.message).toMatch(/CSRF/);
-      expectProtected(res);
-    });
+    ] as Array<[string, Record<string, string>, boolean]>)(
+      'cookie POST, %s → 403',
+      async (_name, headers, withToken) => {
+        const req = request(url).post(at('notes')).set('Cookie', alice.cookie).set(headers);
+        if (withToken) req.set('X-CSRF-Token', alice.csrf);
+        const res = await req.expect(403);
+        expect(res.body.message).toMatch(/CSRF/);
+        expectProtected(res);
+      },
+    );
 
     it.each([
       ['another session of the same user', () => aliceElsewhere.csrf],
@@ -115,7 +137,11 @@ describe.each(STORES)('guard and Passport paths on the $name store', (store) => 
     });
 
     it('a bearer POST is exempt from CSRF, whatever Origin says', async () => {
-      const res = await request(url).post(at('notes')).set('Authorization', `Bearer ${alice.accessToken}`).set('Origin', EVIL).expect(201);
+      const res = await request(url)
+        .post(at('notes'))
+        .set('Authorization', `Bearer ${alice.accessToken}`)
+        .set('Origin', EVIL)
+        .expect(201);
       expect(res.body.session.transport).toBe('bearer');
     });
 
@@ -126,7 +152,10 @@ describe.each(STORES)('guard and Passport paths on the $name store', (store) => 
 
     it('roles come from the session: user → 403 (bearer: insufficient_scope), admin → 200', async () => {
       expectProtected(await request(url).get(at('admin')).set('Cookie', alice.cookie).expect(403));
-      const bearer = await request(url).get(at('admin')).set('Authorization', `Bearer ${alice.accessToken}`).expect(403);
+      const bearer = await request(url)
+        .get(at('admin'))
+        .set('Authorization', `Bearer ${alice.accessToken}`)
+        .expect(403);
       expect(bearer.headers['www-authenticate']).toBe('Bearer error="insufficient_scope"');
       const ok = await request(url).get(at('admin')).set('Cookie', admin.cookie).expect(200);
       expect(ok.body.user).toEqual({ id: 'admin', roles: ['admin'] });
@@ -167,23 +196,26 @@ describe.each(STORES)('guard and Passport paths on the $name store', (store) => 
 });
 
 describe.each(STORES)('silent renewal on the $name store', (store) => {
-  it.each(['/guard/me', '/passport/me', '/passport/both'])('%s renews a nearly expired access cookie exactly once', async (route) => {
-    const clock = new TestClock();
-    const { app, url } = await start(store, { accessToken: { ttl: 900 }, silentRenewal: 600 }, undefined, clock);
-    const s = await session(app, 'admin', ['admin']);
-    const early = await request(url).get(route).set('Cookie', s.cookie).expect(200);
-    expect(parseSetCookies(early)).toEqual([]);
-    clock.advance(400);
-    const late = await request(url).get(route).set('Cookie', s.cookie).expect(200);
-    const renewed = parseSetCookies(late).filter((c) => c.name === '__Host-session');
-    expect(renewed).toHaveLength(1);
-    expect(renewed[0]?.value).not.toBe(s.accessToken);
-  });
+  it.each(['/guard/me', '/passport/me', '/passport/both'])(
+    '%s renews a nearly expired access cookie exactly once',
+    async (route) => {
+      const clock = new TestClock();
+      const { app, url } = await start(store, { accessToken: { ttl: 900 }, silentRenewal: 600 }, undefined, clock);
+      const s = await session(app, 'admin', ['admin']);
+      const early = await request(url).get(route).set('Cookie', s.cookie).expect(200);
+      expect(parseSetCookies(early)).toEqual([]);
+      clock.advance(400);
+      const late = await request(url).get(route).set('Cookie', s.cookie).expect(200);
+      const renewed = parseSetCookies(late).filter((c) => c.name === '__Host-session');
+      expect(renewed).toHaveLength(1);
+      expect(renewed[0]?.value).not.toBe(s.accessToken);
+    },
+  );
 });
 
 describe.each(['guard', 'passport'])('/%s with requireHttps', (path) => {
   it('plain HTTP → 403 "HTTPS is required", even with a valid bearer token', async () => {
-    const { app, url } = await start(STORES[0] as StoreFactory, { requireHttps: true });
+    const { app, url } = await start(STORES[0], { requireHttps: true });
     const s = await session(app, 'alice', ['user']);
     const res = await request(url).get(`/${path}/me`).set('Authorization', `Bearer ${s.accessToken}`).expect(403);
     expect(res.body.message).toBe('HTTPS is required');
@@ -194,7 +226,14 @@ describe('Passport path on Fastify', () => {
   let app: INestApplication;
   let url: string;
   beforeAll(async () => {
-    ({ app, url } = await start({ name: 'memory', create: async () => ({ options: { store: new MemorySessionRepository() }, close: async () => undefined }) }, {}, 'fastify'));
+    ({ app, url } = await start(
+      {
+        name: 'memory',
+        create: async () => ({ options: { store: new MemorySessionRepository() }, close: async () => undefined }),
+      },
+      {},
+      'fastify',
+    ));
   });
 
   it('same headers, CSRF and decorator data as on Express', async () => {
@@ -204,7 +243,12 @@ describe('Passport path on Fastify', () => {
     expect(me.body.reqUser).toEqual({ id: 'alice', roles: ['user'] });
     expectProtected(me);
     expectProtected(await request(url).get('/passport/me').expect(401));
-    await request(url).post('/passport/notes').set('Cookie', alice.cookie).set('X-CSRF-Token', alice.csrf).set('Origin', EVIL).expect(403);
+    await request(url)
+      .post('/passport/notes')
+      .set('Cookie', alice.cookie)
+      .set('X-CSRF-Token', alice.csrf)
+      .set('Origin', EVIL)
+      .expect(403);
     await request(url).post('/passport/notes').set('Cookie', alice.cookie).expect(403);
     await request(url).post('/passport/notes').set('Cookie', alice.cookie).set('X-CSRF-Token', alice.csrf).expect(201);
     await request(url).get('/passport/admin').set('Cookie', alice.cookie).expect(403);

@@ -43,13 +43,25 @@ describe('requireHttps without trust proxy', () => {
 
   it.each([
     ['GET /me', () => request(url).get('/me').set('Authorization', `Bearer ${tokens.accessToken}`)],
-    ['POST /notes', () => request(url).post('/notes').set('Authorization', `Bearer ${tokens.accessToken}`).send({ text: 'x' })],
-    ['GET /auth/sessions', () => request(url).get('/auth/sessions').set('Authorization', `Bearer ${tokens.accessToken}`)],
+    [
+      'POST /notes',
+      () => request(url).post('/notes').set('Authorization', `Bearer ${tokens.accessToken}`).send({ text: 'x' }),
+    ],
+    [
+      'GET /auth/sessions',
+      () => request(url).get('/auth/sessions').set('Authorization', `Bearer ${tokens.accessToken}`),
+    ],
     ['POST /auth/refresh (body)', () => request(url).post('/auth/refresh').send({ refreshToken: tokens.refreshToken })],
-    ['POST /auth/refresh (cookie)', () => request(url).post('/auth/refresh').set('Cookie', `__Secure-refresh=${tokens.refreshToken}`)],
+    [
+      'POST /auth/refresh (cookie)',
+      () => request(url).post('/auth/refresh').set('Cookie', `__Secure-refresh=${tokens.refreshToken}`),
+    ],
     ['POST /auth/logout', () => request(url).post('/auth/logout').set('Authorization', `Bearer ${tokens.accessToken}`)],
     ['POST /auth/login (cookie transport)', () => request(url).post('/auth/login').send(ALICE)],
-    ['POST /auth/login (header transport)', () => request(url).post('/auth/login').set('X-Auth-Transport', 'header').send(ALICE)],
+    [
+      'POST /auth/login (header transport)',
+      () => request(url).post('/auth/login').set('X-Auth-Transport', 'header').send(ALICE),
+    ],
   ])('plain HTTP %s → 403 "HTTPS is required", no token issued', async (_name, make) => {
     const res = await make();
     expect(res.status).toBe(403);
@@ -76,12 +88,25 @@ describe('requireHttps behind a trusted proxy (trust proxy = loopback)', () => {
   });
 
   it('X-Forwarded-Proto: https is honoured through the whole header-transport flow', async () => {
-    const login = await request(url).post('/auth/login').set(HTTPS).set('X-Auth-Transport', 'header').send(ALICE).expect(200);
+    const login = await request(url)
+      .post('/auth/login')
+      .set(HTTPS)
+      .set('X-Auth-Transport', 'header')
+      .send(ALICE)
+      .expect(200);
     const auth = `Bearer ${login.body.accessToken}`;
     await request(url).get('/me').set(HTTPS).set('Authorization', auth).expect(200);
     await request(url).post('/notes').set(HTTPS).set('Authorization', auth).send({ text: 'x' }).expect(201);
-    const refreshed = await request(url).post('/auth/refresh').set(HTTPS).send({ refreshToken: login.body.refreshToken }).expect(200);
-    await request(url).post('/auth/logout').set(HTTPS).set('Authorization', `Bearer ${refreshed.body.accessToken}`).expect(204);
+    const refreshed = await request(url)
+      .post('/auth/refresh')
+      .set(HTTPS)
+      .send({ refreshToken: login.body.refreshToken })
+      .expect(200);
+    await request(url)
+      .post('/auth/logout')
+      .set(HTTPS)
+      .set('Authorization', `Bearer ${refreshed.body.accessToken}`)
+      .expect(204);
   });
 
   it('and through the cookie flow, where the https origin is the own origin', async () => {
@@ -97,9 +122,18 @@ describe('requireHttps behind a trusted proxy (trust proxy = loopback)', () => {
   it('without the header, or with X-Forwarded-Proto: http, the request is still plain HTTP → 403', async () => {
     await request(url).post('/auth/login').send(ALICE).expect(403);
     await request(url).post('/auth/login').set('X-Forwarded-Proto', 'http').send(ALICE).expect(403);
-    const { body } = await request(url).post('/auth/login').set(HTTPS).set('X-Auth-Transport', 'header').send(ALICE).expect(200);
+    const { body } = await request(url)
+      .post('/auth/login')
+      .set(HTTPS)
+      .set('X-Auth-Transport', 'header')
+      .send(ALICE)
+      .expect(200);
     await request(url).get('/me').set('Authorization', `Bearer ${body.accessToken}`).expect(403);
-    await request(url).get('/me').set('X-Forwarded-Proto', 'http').set('Authorization', `Bearer ${body.accessToken}`).expect(403);
+    await request(url)
+      .get('/me')
+      .set('X-Forwarded-Proto', 'http')
+      .set('Authorization', `Bearer ${body.accessToken}`)
+      .expect(403);
   });
 });
 

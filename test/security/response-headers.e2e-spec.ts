@@ -57,7 +57,10 @@ describe('headers of authenticated app routes (S-44, S-49)', () => {
 
     it('POST /notes by bearer and by cookie (+ CSRF token): the same headers on the 201', async () => {
       const { accessToken } = await loginHeader(url, ALICE);
-      const byBearer = await request(url).post('/notes').set('Authorization', bearer(accessToken)).send({ text: 'bearer note' });
+      const byBearer = await request(url)
+        .post('/notes')
+        .set('Authorization', bearer(accessToken))
+        .send({ text: 'bearer note' });
       expect(byBearer.status).toBe(201);
       expectAuthenticatedHeaders(byBearer);
 
@@ -85,7 +88,9 @@ describe('headers of authenticated app routes (S-44, S-49)', () => {
 
     it('GET /me with a tampered bearer token → 401 (RFC 6750 header), no-store, no-cache, nosniff', async () => {
       const { accessToken } = await loginHeader(url, ALICE);
-      const res = await request(url).get('/me').set('Authorization', bearer(tamperSignature(accessToken)));
+      const res = await request(url)
+        .get('/me')
+        .set('Authorization', bearer(tamperSignature(accessToken)));
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer\b/);
       expectAuthenticatedHeaders(res);

@@ -45,7 +45,14 @@ describe.each(STORES)('roles from the session on the $name store (S-12)', (store
 
   /** An access token for (sub, sid) signed like the module's own, with `extra` claims added. */
   const forge = (sub: string, sid: string, extra: Record<string, unknown> = {}) =>
-    sign(ACCESS_HEADER, accessClaims(sub, sid, { iat: Math.floor(clock.now() / 1000), exp: Math.floor(clock.now() / 1000) + 600, ...extra }));
+    sign(
+      ACCESS_HEADER,
+      accessClaims(sub, sid, {
+        iat: Math.floor(clock.now() / 1000),
+        exp: Math.floor(clock.now() / 1000) + 600,
+        ...extra,
+      }),
+    );
 
   it('issued access tokens carry no role claim at all', async () => {
     for (const user of [ALICE, ADMIN]) {
@@ -58,10 +65,18 @@ describe.each(STORES)('roles from the session on the $name store (S-12)', (store
     const { login, sub, sid } = await session();
     // The same header segment byte for byte as a real token.
     expect(sign(ACCESS_HEADER, {}).split('.')[0]).toBe(login.accessToken.split('.')[0]);
-    const res = await request(url).get('/me').set('Authorization', bearer(forge(sub, sid)));
+    const res = await request(url)
+      .get('/me')
+      .set('Authorization', bearer(forge(sub, sid)));
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: sub, email: ALICE.email, role: 'user' });
-    expect((await request(url).get('/admin/stats').set('Authorization', bearer(forge(sub, sid)))).status).toBe(403);
+    expect(
+      (
+        await request(url)
+          .get('/admin/stats')
+          .set('Authorization', bearer(forge(sub, sid)))
+      ).status,
+    ).toBe(403);
   });
 
   it.each(ESCALATIONS)('a user session token with %s: authenticates, but /admin/stats → 403', async (_label, extra) => {
@@ -80,7 +95,9 @@ describe.each(STORES)('roles from the session on the $name store (S-12)', (store
 
   it.each(ESCALATIONS)('the same forged %s in the access cookie → 403 too', async (_label, extra) => {
     const { sub, sid } = await session();
-    const res = await request(url).get('/admin/stats').set('Cookie', `__Host-session=${forge(sub, sid, extra)}`);
+    const res = await request(url)
+      .get('/admin/stats')
+      .set('Cookie', `__Host-session=${forge(sub, sid, extra)}`);
     expect(res.status).toBe(403);
   });
 
@@ -96,7 +113,9 @@ describe.each(STORES)('roles from the session on the $name store (S-12)', (store
   it('claims cannot take a role away either: an admin session token with roles: [] / role: "user" → 200', async () => {
     const { sub, sid } = await session(ADMIN);
     for (const extra of [{ roles: [] }, { role: 'user' }, { roles: ['user'], role: 'user' }]) {
-      const res = await request(url).get('/admin/stats').set('Authorization', bearer(forge(sub, sid, extra)));
+      const res = await request(url)
+        .get('/admin/stats')
+        .set('Authorization', bearer(forge(sub, sid, extra)));
       expect([JSON.stringify(extra), res.status]).toEqual([JSON.stringify(extra), 200]);
     }
   });
@@ -104,7 +123,9 @@ describe.each(STORES)('roles from the session on the $name store (S-12)', (store
   it('a role claim never outlives the session: after logout the forged admin-claim token → 401', async () => {
     const { login, sub, sid } = await session();
     await request(url).post('/auth/logout').set('Authorization', bearer(login.accessToken)).expect(204);
-    const res = await request(url).get('/admin/stats').set('Authorization', bearer(forge(sub, sid, { roles: ['admin'] })));
+    const res = await request(url)
+      .get('/admin/stats')
+      .set('Authorization', bearer(forge(sub, sid, { roles: ['admin'] })));
     expect(res.status).toBe(401);
   });
 });

@@ -5,11 +5,27 @@
  * login route without it) pay nothing and get no Referrer-Policy. Express and Fastify, memory and
  * a real Redis.
  */
-import { Body, Controller, HttpCode, type INestApplication, Module, Post, Req, Res, UnauthorizedException, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  type INestApplication,
+  Module,
+  Post,
+  Req,
+  Res,
+  UnauthorizedException,
+  UseInterceptors,
+} from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { type HttpRequestLike, SessionHttpService, type SessionModuleOptions, TokenResponseInterceptor } from '../../lib/index.js';
+import {
+  type HttpRequestLike,
+  SessionHttpService,
+  type SessionModuleOptions,
+  TokenResponseInterceptor,
+} from '../../lib/index.js';
 import { AppModule } from '../../sample/app.module.js';
 import { STORES } from '../e2e/helpers/store-matrix.js';
 import { type RedisProcess, startRedis } from '../utils/redis.js';
@@ -67,7 +83,10 @@ describe.each(['express', 'fastify'] as const)('TokenResponseInterceptor on %s',
       @Module({ imports: [AppModule.register(options)], controllers: [AppLoginController] })
       class TestModule {}
       const moduleRef = await Test.createTestingModule({ imports: [TestModule] }).compile();
-      app = adapter === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false }) : moduleRef.createNestApplication({ logger: false });
+      app =
+        adapter === 'fastify'
+          ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
+          : moduleRef.createNestApplication({ logger: false });
       await app.listen(0, '127.0.0.1');
       url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
     });
@@ -87,7 +106,11 @@ describe.each(['express', 'fastify'] as const)('TokenResponseInterceptor on %s',
       const res = await request(url).post('/app/login').send({ password: 'right' });
       expect(res.status).toBe(200);
       expect(res.headers).toMatchObject(TOKEN_HEADERS);
-      expect(parseSetCookies(res).map((c) => c.name).sort()).toEqual(['__Host-session', '__Secure-refresh']);
+      expect(
+        parseSetCookies(res)
+          .map((c) => c.name)
+          .sort(),
+      ).toEqual(['__Host-session', '__Secure-refresh']);
     });
 
     it('only routes that opt in: a login route without it and GET /me get no Referrer-Policy', async () => {
@@ -96,7 +119,11 @@ describe.each(['express', 'fastify'] as const)('TokenResponseInterceptor on %s',
       expect(plain.headers['referrer-policy']).toBeUndefined();
       expect(plain.headers['cache-control']).not.toBe('no-store');
 
-      const { body } = await request(url).post('/app/login').set('X-Auth-Transport', 'header').send({ password: 'right' }).expect(200);
+      const { body } = await request(url)
+        .post('/app/login')
+        .set('X-Auth-Transport', 'header')
+        .send({ password: 'right' })
+        .expect(200);
       const me = await request(url).get('/me').set('Authorization', `Bearer ${body.accessToken}`);
       expect(me.status).toBe(200);
       expect(me.headers['cache-control']).toBe('no-store');

@@ -43,7 +43,7 @@ export async function startBuiltSample(env: Record<string, string>): Promise<Sam
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`the built sample did not start within 15 s: ${out}`)), 15_000);
     const onData = (d: Buffer) => {
-      out += d;
+      out += d.toString();
       if (out.includes('listening on')) done();
     };
     // 'close', not 'exit': by then all of its output has arrived.
@@ -60,8 +60,8 @@ export async function startBuiltSample(env: Record<string, string>): Promise<Sam
       cleanup();
       void proc.stop().then(() => reject(err));
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.on('close', onExit);
   });
   return proc;

@@ -6,7 +6,10 @@ export const BOB = { email: 'bob@example.com', password: 'bob-password-123' };
 export const ADMIN = { email: 'admin@example.com', password: 'admin-password-123' };
 
 /** Header-transport login: returns the tokens. */
-export async function loginHeader(url: string, user = ALICE): Promise<{ accessToken: string; refreshToken: string; accessTokenExpiresAt: string }> {
+export async function loginHeader(
+  url: string,
+  user = ALICE,
+): Promise<{ accessToken: string; refreshToken: string; accessTokenExpiresAt: string }> {
   const res = await request(url).post('/auth/login').set('X-Auth-Transport', 'header').send(user).expect(200);
   return res.body;
 }
@@ -49,7 +52,9 @@ export class CookieClient {
   }
 
   post(path: string, body?: object, csrf = true) {
-    const req = request(this.url).post(path).set('Cookie', this.cookieHeader(path === '/auth/refresh'));
+    const req = request(this.url)
+      .post(path)
+      .set('Cookie', this.cookieHeader(path === '/auth/refresh'));
     if (csrf && this.csrf) req.set('X-CSRF-Token', this.csrf);
     return body ? req.send(body) : req;
   }

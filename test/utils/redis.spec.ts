@@ -30,7 +30,7 @@ describe('test/utils/redis', () => {
       await expect(ping(redis.port)).resolves.toBe('+PONG');
     });
 
-    it('refuses the machine\'s own Redis port', async () => {
+    it("refuses the machine's own Redis port", async () => {
       await expect(startRedis({ port: 6379 })).rejects.toThrow('refusing to use port 6379');
     });
 

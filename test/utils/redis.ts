@@ -39,9 +39,7 @@ const CLUSTER_TIMEOUT_MS = 20_000;
 
 // Jest hands test code a sandboxed copy of `process` whose 'exit' event never fires,
 // so reach the host process through a function created in the host realm.
-const hostProcess: NodeJS.Process = (EventEmitter as unknown as FunctionConstructor).constructor(
-  'return process',
-)();
+const hostProcess: NodeJS.Process = (EventEmitter as unknown as FunctionConstructor).constructor('return process')();
 
 // One registry per Jest worker, shared by every test file that imports this module.
 interface Registry {
@@ -146,7 +144,9 @@ async function waitReady(child: ChildProcess, port: number, dir: string): Promis
   let last = 'no reply';
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`redis-server on port ${port} exited (${child.exitCode ?? child.signalCode}); log tail:\n${await logTail(dir)}`);
+      throw new Error(
+        `redis-server on port ${port} exited (${child.exitCode ?? child.signalCode}); log tail:\n${await logTail(dir)}`,
+      );
     }
     try {
       last = await command(port, ['PING'], 500);
@@ -156,7 +156,9 @@ async function waitReady(child: ChildProcess, port: number, dir: string): Promis
     }
     await sleep(25);
   }
-  throw new Error(`redis-server on port ${port} not ready after ${READY_TIMEOUT_MS} ms (last: ${last}); log tail:\n${await logTail(dir)}`);
+  throw new Error(
+    `redis-server on port ${port} not ready after ${READY_TIMEOUT_MS} ms (last: ${last}); log tail:\n${await logTail(dir)}`,
+  );
 }
 
 async function launch(port: number, dir: string, args: string[]): Promise<ChildProcess> {
@@ -164,8 +166,23 @@ async function launch(port: number, dir: string, args: string[]): Promise<ChildP
   await mkdir(dir, { recursive: true }); // stop() may have removed it
   const child = spawn(
     findRedisServer(),
-    ['--port', String(port), '--bind', HOST, '--save', '', '--dir', dir, '--daemonize', 'no',
-      '--protected-mode', 'no', '--logfile', join(dir, 'redis.log'), ...args],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      HOST,
+      '--save',
+      '',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'no',
+      '--logfile',
+      join(dir, 'redis.log'),
+      ...args,
+    ],
     { stdio: 'ignore' }, // output goes to the log file
   );
   registry.children.add(child);
@@ -249,18 +266,33 @@ export async function startRedisCluster(opts: { masters?: number } = {}): Promis
     await Promise.all(servers.map((s) => s.stop()));
   };
   try {
-    const started = await Promise.allSettled(Array.from({ length: masters }, () =>
-      start({}, (dir) => ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'),
-        '--cluster-node-timeout', '2000'])));
+    const started = await Promise.allSettled(
+      Array.from({ length: masters }, () =>
+        start({}, (dir) => [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, 'nodes.conf'),
+          '--cluster-node-timeout',
+          '2000',
+        ]),
+      ),
+    );
     for (const r of started) if (r.status === 'fulfilled') servers.push(r.value);
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
 
     const addrs = servers.map((s) => `${HOST}:${s.port}`);
     await new Promise<void>((resolve, reject) => {
-      execFile(redisCli, ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'],
-        { timeout: CLUSTER_TIMEOUT_MS }, (err, stdout, stderr) =>
-          err ? reject(new Error(`redis-cli --cluster create failed: ${err.message}\n${stdout}\n${stderr}`)) : resolve());
+      execFile(
+        redisCli,
+        ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'],
+        { timeout: CLUSTER_TIMEOUT_MS },
+        (err, stdout, stderr) =>
+          err
+            ? reject(new Error(`redis-cli --cluster create failed: ${err.message}\n${stdout}\n${stderr}`))
+            : resolve(),
+      );
     });
 
     // redis-cli returns once slots are assigned; wait until every node sees the whole cluster as healthy.

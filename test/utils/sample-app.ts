@@ -26,7 +26,11 @@ export type TestTime = TestClock | (() => number);
  * liveness too (`store: 'local'`), so a test that moves it moves it for the store; pass
  * `'server'` to keep Redis TIME deciding.
  */
-export function withClock(builder: TestingModuleBuilder, time: TestTime | undefined, store: SessionClock['store'] = 'local'): TestingModuleBuilder {
+export function withClock(
+  builder: TestingModuleBuilder,
+  time: TestTime | undefined,
+  store: SessionClock['store'] = 'local',
+): TestingModuleBuilder {
   if (time === undefined) return builder;
   const now = time instanceof TestClock ? time.now : time;
   return builder.overrideProvider(SESSION_CLOCK).useValue({ now, store } satisfies SessionClock);
@@ -56,7 +60,10 @@ export interface SampleHooks {
  * options the sample builds from the environment (pass `store` for Redis); `hooks.clock` moves time.
  * Cookies default to `secure: true` as in production; supertest sends them back regardless.
  */
-export async function startSample(overrides: Partial<SessionModuleOptions> = {}, opts: SampleHooks = {}): Promise<RunningSample> {
+export async function startSample(
+  overrides: Partial<SessionModuleOptions> = {},
+  opts: SampleHooks = {},
+): Promise<RunningSample> {
   const options: Partial<SessionModuleOptions> = { secret: TEST_SECRET, ...overrides };
   const builder = Test.createTestingModule({ imports: [AppModule.register(options)] });
   const moduleRef = await withClock(builder, opts.clock, opts.storeClock).compile();

@@ -1,7 +1,8 @@
 import { parseSetCookie, parseSetCookies, setCookie, setCookieLines } from './set-cookie.js';
 
 const ACCESS = '__Host-session=eyJh.eyJi.c2ln; Path=/; Max-Age=900; HttpOnly; Secure; SameSite=Lax';
-const CLEARED = '__Secure-refresh=; Path=/auth/refresh; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Strict';
+const CLEARED =
+  '__Secure-refresh=; Path=/auth/refresh; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Strict';
 
 describe('test/utils/set-cookie', () => {
   it('parses name, value and attributes; flags are true', () => {
@@ -14,10 +15,20 @@ describe('test/utils/set-cookie', () => {
   });
 
   it('lower-cases attribute names whatever their case, keeps values as sent, trims whitespace', () => {
-    const c = parseSetCookie(' a = b ;pAtH=/X ; MAX-AGE=5;httponly; SECURE ;SameSite=strict; Domain=Example.test; Partitioned');
+    const c = parseSetCookie(
+      ' a = b ;pAtH=/X ; MAX-AGE=5;httponly; SECURE ;SameSite=strict; Domain=Example.test; Partitioned',
+    );
     expect(c.name).toBe('a');
     expect(c.value).toBe('b');
-    expect(c.attrs).toEqual({ path: '/X', 'max-age': '5', httponly: true, secure: true, samesite: 'strict', domain: 'Example.test', partitioned: true });
+    expect(c.attrs).toEqual({
+      path: '/X',
+      'max-age': '5',
+      httponly: true,
+      secure: true,
+      samesite: 'strict',
+      domain: 'Example.test',
+      partitioned: true,
+    });
   });
 
   it('a cleared cookie has an empty value; Expires keeps its comma; "=" inside a value is kept', () => {
@@ -32,7 +43,10 @@ describe('test/utils/set-cookie', () => {
     expect(setCookieLines({ headers: { 'set-cookie': [ACCESS, CLEARED] } })).toEqual([ACCESS, CLEARED]);
     expect(setCookieLines({ headers: { 'set-cookie': ACCESS } })).toEqual([ACCESS]);
     expect(setCookieLines({ headers: {} })).toEqual([]);
-    expect(parseSetCookies({ headers: { 'set-cookie': [ACCESS, CLEARED] } }).map((c) => c.name)).toEqual(['__Host-session', '__Secure-refresh']);
+    expect(parseSetCookies({ headers: { 'set-cookie': [ACCESS, CLEARED] } }).map((c) => c.name)).toEqual([
+      '__Host-session',
+      '__Secure-refresh',
+    ]);
   });
 
   it('setCookie returns the one line for a name and throws on none or several', () => {

@@ -26,7 +26,7 @@ export interface SetCookie {
 export function setCookieLines(res: WithHeaders): string[] {
   const raw = res.headers['set-cookie'];
   if (Array.isArray(raw)) return raw.map(String);
-  return raw === undefined || raw === null || raw === '' ? [] : [String(raw)];
+  return typeof raw === 'string' && raw !== '' ? [raw] : [];
 }
 
 /** Parses one Set-Cookie line. */
@@ -58,5 +58,5 @@ export function setCookie(res: WithHeaders, name: string): SetCookie {
   if (found.length !== 1) {
     throw new Error(`expected one Set-Cookie for ${name}, got ${found.length}: ${JSON.stringify(setCookieLines(res))}`);
   }
-  return found[0]!;
+  return found[0];
 }

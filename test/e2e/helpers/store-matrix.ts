@@ -43,7 +43,11 @@ export class E2eHarness {
   }
 
   /** Starts the sample over real HTTP on `store`; `overrides` are merged over the store options. */
-  async sample(store: StoreFactory, overrides: Partial<SessionModuleOptions> = {}, hooks: SampleHooks = {}): Promise<RunningSample> {
+  async sample(
+    store: StoreFactory,
+    overrides: Partial<SessionModuleOptions> = {},
+    hooks: SampleHooks = {},
+  ): Promise<RunningSample> {
     const s = await store.create(() => {
       if (!this.redis) throw new Error('E2eHarness.start() must run in beforeAll first');
       return this.redis.url;

@@ -18,7 +18,7 @@ export function expIso(token: string): string {
  */
 export function tamperSignature(token: string): string {
   const at = token.lastIndexOf('.') + 10;
-  const c = token[at]!;
+  const c = token[at];
   return token.slice(0, at) + (c === 'A' ? 'B' : 'A') + token.slice(at + 1);
 }
 

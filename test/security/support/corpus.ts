@@ -37,7 +37,8 @@ export interface CorpusEntry {
 }
 
 const now = () => Math.floor(Date.now() / 1000);
-const unsigned = (header: object, payload: object, sig = '') => `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}.${sig}`;
+const unsigned = (header: object, payload: object, sig = '') =>
+  `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}.${sig}`;
 
 export function tokenCorpus(live: LiveTokens): CorpusEntry[] {
   const claims = payloadOf(live.access);
@@ -45,7 +46,7 @@ export function tokenCorpus(live: LiveTokens): CorpusEntry[] {
   const sid = String(claims.sid);
   const good = (over: Record<string, unknown> = {}) => accessClaims(sub, sid, over);
   const [h, p, s] = live.access.split('.') as [string, string, string];
-  const bobPayload = live.bobAccess.split('.')[1]!;
+  const bobPayload = live.bobAccess.split('.')[1];
 
   return [
     // alg none and friends (S-01)
@@ -53,7 +54,10 @@ export function tokenCorpus(live: LiveTokens): CorpusEntry[] {
     { name: 'alg None', token: unsigned({ alg: 'None', typ: 'at+jwt' }, good()) },
     { name: 'alg NONE', token: unsigned({ alg: 'NONE', typ: 'at+jwt' }, good()) },
     { name: 'alg nOnE', token: unsigned({ alg: 'nOnE', typ: 'at+jwt' }, good()) },
-    { name: 'alg none keeping a real signature', token: `${b64url(JSON.stringify({ alg: 'none', typ: 'at+jwt' }))}.${p}.${s}` },
+    {
+      name: 'alg none keeping a real signature',
+      token: `${b64url(JSON.stringify({ alg: 'none', typ: 'at+jwt' }))}.${p}.${s}`,
+    },
     { name: 'no alg at all', token: sign({ typ: 'at+jwt' }, good()) },
     // algorithm confusion (S-02)
     { name: 'HS384 with the real key', token: sign({ alg: 'HS384', typ: 'at+jwt' }, good(), ACCESS_KEY, 'sha384') },
@@ -64,11 +68,24 @@ export function tokenCorpus(live: LiveTokens): CorpusEntry[] {
     // key material from the token (S-04, S-05, S-13)
     {
       name: 'embedded jwk with the attacker key',
-      token: sign({ ...ACCESS_HEADER, jwk: { kty: 'oct', k: b64url('attacker-key') } }, good(), Buffer.from('attacker-key')),
+      token: sign(
+        { ...ACCESS_HEADER, jwk: { kty: 'oct', k: b64url('attacker-key') } },
+        good(),
+        Buffer.from('attacker-key'),
+      ),
     },
-    { name: 'jku pointing elsewhere', token: sign({ ...ACCESS_HEADER, jku: 'https://evil.example/jwks.json' }, good(), randomBytes(32)) },
-    { name: 'x5u pointing elsewhere', token: sign({ ...ACCESS_HEADER, x5u: 'https://evil.example/cert.pem' }, good(), randomBytes(32)) },
-    { name: 'kid path traversal, empty key', token: sign({ ...ACCESS_HEADER, kid: '../../../../dev/null' }, good(), Buffer.alloc(0)) },
+    {
+      name: 'jku pointing elsewhere',
+      token: sign({ ...ACCESS_HEADER, jku: 'https://evil.example/jwks.json' }, good(), randomBytes(32)),
+    },
+    {
+      name: 'x5u pointing elsewhere',
+      token: sign({ ...ACCESS_HEADER, x5u: 'https://evil.example/cert.pem' }, good(), randomBytes(32)),
+    },
+    {
+      name: 'kid path traversal, empty key',
+      token: sign({ ...ACCESS_HEADER, kid: '../../../../dev/null' }, good(), Buffer.alloc(0)),
+    },
     { name: 'kid SQL injection', token: sign({ ...ACCESS_HEADER, kid: "' OR '1'='1" }, good()) },
     { name: 'unknown crit header', token: sign({ ...ACCESS_HEADER, crit: ['exp'] }, good()) },
     // wrong keys and type confusion (S-08, S-57, S-58)
@@ -81,7 +98,10 @@ export function tokenCorpus(live: LiveTokens): CorpusEntry[] {
     { name: 'header without typ', token: sign({ alg: 'HS256' }, good()) },
     { name: 'header keys reordered', token: sign({ typ: 'at+jwt', alg: 'HS256' }, good()) },
     { name: 'header with JSON whitespace', token: sign(b64url('{"alg": "HS256", "typ": "at+jwt"}'), good()) },
-    { name: 'header with a duplicate alg key', token: sign(b64url('{"alg":"none","alg":"HS256","typ":"at+jwt"}'), good()) },
+    {
+      name: 'header with a duplicate alg key',
+      token: sign(b64url('{"alg":"none","alg":"HS256","typ":"at+jwt"}'), good()),
+    },
     // shape (S-11, S-65)
     { name: 'truncated by one character', token: live.access.slice(0, -1) },
     { name: 'two segments', token: `${h}.${p}` },
@@ -118,7 +138,10 @@ export function tokenCorpus(live: LiveTokens): CorpusEntry[] {
     // refresh-side hostiles
     { name: 'refresh alg none', token: unsigned({ alg: 'none', typ: 'rt+jwt' }, { ...payloadOf(live.refresh) }) },
     { name: 'refresh signed with the access key', token: sign(REFRESH_HEADER, payloadOf(live.refresh), ACCESS_KEY) },
-    { name: 'refresh with a negative generation', token: sign(REFRESH_HEADER, { ...payloadOf(live.refresh), gen: -1 }, REFRESH_KEY) },
+    {
+      name: 'refresh with a negative generation',
+      token: sign(REFRESH_HEADER, { ...payloadOf(live.refresh), gen: -1 }, REFRESH_KEY),
+    },
     { name: 'refresh of a revoked session', token: live.revokedRefresh },
     { name: 'refresh rotated out (reuse)', token: live.rotatedRefresh },
     // plain garbage
@@ -144,7 +167,10 @@ export function cookieCorpus(
     // subdomain, so its verifying copy is used instead (test/security/cookie-parsing.e2e-spec.ts).
     { name: 'duplicated live cookie', header: (c, t) => `${c}=${t}; ${c}=${t}`, refreshAccepts: true },
     { name: 'live then garbage duplicate', header: (c, t) => `${c}=${t}; ${c}=x`, refreshAccepts: true },
-    { name: 'live among more copies than the refresh bound', header: (c, t) => [t, ...Array.from({ length: 9 }, (_, i) => `p${i}`)].map((v) => `${c}=${v}`).join('; ') },
+    {
+      name: 'live among more copies than the refresh bound',
+      header: (c, t) => [t, ...Array.from({ length: 9 }, (_, i) => `p${i}`)].map((v) => `${c}=${v}`).join('; '),
+    },
     { name: '%zz value', header: (c) => `${c}=%zz` },
     { name: 'URI-encoded live token', header: (c, t) => `${c}=${encodeURIComponent(t).replace(/\./g, '%2E')}` },
     { name: 'unterminated quote', header: (c) => `${c}="unterminated` },
@@ -158,6 +184,9 @@ export function cookieCorpus(
     { name: 'UTF-8 value', header: (c) => `${c}=☃🙂` },
     { name: 'a thousand other cookies', header: () => Array.from({ length: 1000 }, (_, i) => `c${i}=v`).join('; ') },
     { name: 'token split by a semicolon', header: (c, t) => `${c}=${t.slice(0, 20)};${t.slice(20)}` },
-    { name: 'revoked session cookie', header: (c) => `${c}=${c.includes('refresh') ? live.revokedRefresh : live.revokedAccess}` },
+    {
+      name: 'revoked session cookie',
+      header: (c) => `${c}=${c.includes('refresh') ? live.revokedRefresh : live.revokedAccess}`,
+    },
   ];
 }

@@ -40,7 +40,15 @@ export const newSid = (): string => randomBytes(16).toString('base64url');
 /** Claims of a well-formed access token; `over` replaces (or with `undefined`, drops) claims. */
 export function accessClaims(sub: string, sid: string, over: Record<string, unknown> = {}): Record<string, unknown> {
   const iat = Math.floor(Date.now() / 1000);
-  const claims: Record<string, unknown> = { sub, sid, jti: b64url(randomBytes(12)), typ: 'access', iat, exp: iat + 600, ...over };
+  const claims: Record<string, unknown> = {
+    sub,
+    sid,
+    jti: b64url(randomBytes(12)),
+    typ: 'access',
+    iat,
+    exp: iat + 600,
+    ...over,
+  };
   for (const k of Object.keys(claims)) if (claims[k] === undefined) delete claims[k];
   return claims;
 }

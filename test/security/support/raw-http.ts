@@ -20,8 +20,11 @@ export function rawRequest(
   timeoutMs = 5000,
 ): Promise<RawAnswer> {
   const { hostname, port } = new URL(url);
-  const lines: Buffer[] = [Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n`)];
-  for (const [name, value] of headers) lines.push(Buffer.concat([Buffer.from(`${name}: `), Buffer.from(value), Buffer.from('\r\n')]));
+  const lines: Buffer[] = [
+    Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n`),
+  ];
+  for (const [name, value] of headers)
+    lines.push(Buffer.concat([Buffer.from(`${name}: `), Buffer.from(value), Buffer.from('\r\n')]));
   const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
   if (body !== undefined) lines.push(Buffer.from(`Content-Length: ${payload.length}\r\n`));
   lines.push(Buffer.from('\r\n'), payload);
@@ -38,7 +41,11 @@ export function rawRequest(
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
       if (m) {
         const split = text.indexOf('\r\n\r\n');
-        resolve({ status: Number(m[1]), headers: text.slice(0, split < 0 ? undefined : split), body: split < 0 ? '' : text.slice(split + 4) });
+        resolve({
+          status: Number(m[1]),
+          headers: text.slice(0, split < 0 ? undefined : split),
+          body: split < 0 ? '' : text.slice(split + 4),
+        });
       } else {
         reject(err ?? new Error(`no HTTP answer (got ${JSON.stringify(text.slice(0, 80))})`));
       }
