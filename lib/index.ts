@@ -13,6 +13,7 @@ export { SessionInterceptor } from './interceptors/session.interceptor.js';
 export * from './interfaces/index.js';
 export { MemorySessionRepository } from './repository/memory-session.repository.js';
 export { RedisSessionRepository, type RedisClockMode, type RedisRepositoryOptions } from './repository/redis-session.repository.js';
+export { deviceLabel } from './device/device-label.js';
 export { HKDF_INFO } from './session-keys.js';
 export * from './session.constants.js';
 export { SessionConfigError, SessionStoreUnavailableError, SessionUnauthorizedError } from './session.errors.js';

@@ -16,6 +16,7 @@ import { CurrentSession } from '../decorators/current-session.decorator.js';
 import { SkipSession } from '../decorators/skip.decorator.js';
 import { clientIp, type HttpRequestLike } from '../http/http-adapter.js';
 import { SessionHttpService } from '../http/session-http.service.js';
+import { deviceLabel } from '../device/device-label.js';
 import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
 import { SESSION_ID_PATTERN } from '../tokens/jwt-format.js';
 import { SessionService } from '../session.service.js';
@@ -27,6 +28,8 @@ export interface SessionListEntry {
   lastSeenAt: string;
   userAgent: string;
   ip: string;
+  /** Readable device label, e.g. `Chrome 131 on macOS` (≤ 64 bytes). */
+  device: string;
   current: boolean;
 }
 
@@ -81,6 +84,8 @@ export class SessionController {
       lastSeenAt: new Date(r.lastSeenAt).toISOString(),
       userAgent: r.userAgent,
       ip: r.ip,
+      // A session stored before labels existed gets one from the User-Agent prefix that was kept.
+      device: r.device ?? deviceLabel(r.userAgent),
       current: r.id === s.id,
     }));
   }

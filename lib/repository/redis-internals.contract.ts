@@ -67,7 +67,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       const key = fixture.keys.session(userId, sid);
 
       const stored = await fixture.raw.hGetAll(key);
-      expect(Object.keys(stored).sort()).toEqual(['a', 'c', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
+      expect(Object.keys(stored).sort()).toEqual(['a', 'c', 'dv', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
       expect(stored.h).toBe(tokens.hash(token0));
       const assertNoToken = (hash: Record<string, string>, token: string) => {
         const [, payload, signature] = token.split('.');
@@ -106,7 +106,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
 
       expect((await fixture.repo.validate(s.userId, s.id, { now: edge + 1, idleTimeoutMs: IDLE, touchIntervalMs: 0, graceMs: GRACE })).status).toBe('ok');
       const pruned = await fixture.raw.hGetAll(key);
-      expect(Object.keys(pruned).sort()).toEqual(['a', 'c', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
+      expect(Object.keys(pruned).sort()).toEqual(['a', 'c', 'dv', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
       expect(pruned).toMatchObject({ g: '1', h: h1 });
 
       expect(await kit.rotate(s, edge + 2, 1, h1)).toMatchObject({ status: 'rotated', generation: 2 });
@@ -126,7 +126,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       expect(Object.keys(stored).filter((f) => f.startsWith('p')).sort()).toEqual(['p1', 'p2', 'p3']);
       for (const value of Object.values(stored)) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);
       expect((await fixture.repo.validate(s.userId, s.id, { now: base + 5000 + GRACE + MINUTE + 1, idleTimeoutMs: IDLE, touchIntervalMs: 0, graceMs: GRACE })).status).toBe('ok');
-      expect(Object.keys(await fixture.raw.hGetAll(key)).sort()).toEqual(['a', 'c', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
+      expect(Object.keys(await fixture.raw.hGetAll(key)).sort()).toEqual(['a', 'c', 'dv', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
     });
 
     it('with the store clock, a caller clock 100 s off either way decides nothing: validate, list, cleanup, rotate, revokeAll', async () => {
