@@ -9,6 +9,7 @@ import { SessionJwtStrategy } from './auth/session-jwt.strategy.js';
 import { SessionEvents } from './events/session-events.service.js';
 import { SessionHealthIndicator } from './health/session-health.indicator.js';
 import { SessionHttpService } from './http/session-http.service.js';
+import { SessionJwksService } from './jwks/session-jwks.service.js';
 import { SessionRouteHeaders } from './http/route-headers.js';
 import { SessionInterceptor } from './interceptors/session.interceptor.js';
 import { SessionRepository } from './interfaces/session-repository.interface.js';
@@ -42,6 +43,7 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     { provide: APP_GUARD, useClass: RouteContextGuard },
     SessionCleanupService,
     SessionHealthIndicator,
+    SessionJwksService,
   ],
   // What users inject, and exactly the providers lib/index.ts exports (test/module/public-api.e2e-spec.ts).
   exports: [
@@ -55,6 +57,7 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     SessionJwtStrategy,
     SessionCleanupService,
     SessionHealthIndicator,
+    SessionJwksService,
   ],
 })
 export class SessionModule extends ConfigurableModuleClass {}
