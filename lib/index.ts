@@ -16,7 +16,7 @@ export { RedisSessionRepository, type RedisClockMode, type RedisRepositoryOption
 export { deviceLabel } from './device/device-label.js';
 export { HKDF_INFO } from './session-keys.js';
 export type { SessionJwk } from './jwks/jwk.js';
-export { JWKS_MAX_AGE, SessionJwksController } from './jwks/session-jwks.controller.js';
+export { SessionJwksController } from './jwks/session-jwks.controller.js';
 export { type SessionJwks, SessionJwksService } from './jwks/session-jwks.service.js';
 export * from './session.constants.js';
 export { SessionConfigError, SessionStoreUnavailableError, SessionUnauthorizedError } from './session.errors.js';

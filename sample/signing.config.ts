@@ -54,7 +54,7 @@ export function signingOptionsFromEnv(): AccessTokenOptions {
   } else {
     privateKey = generate(algorithm);
     new Logger('Sample').warn(
-      `SESSION_PRIVATE_KEY_FILE is not set: using a ${algorithm} key pair generated for this process, so its tokens and JWKS change at every start`,
+      `SESSION_PRIVATE_KEY_FILE is not set: using an ${algorithm} key pair generated for this process, so its tokens and JWKS change at every start`,
     );
   }
   const publicKey = createPublicKey(privateKey);

@@ -141,6 +141,8 @@ describe('module exports and the package entry', () => {
       'SessionHealthIndicator',
       'SessionHttpService',
       'SessionInterceptor',
+      'SessionJwksController',
+      'SessionJwksService',
       'SessionJwtStrategy',
       'SessionModule',
       'SessionRepository',
@@ -149,6 +151,7 @@ describe('module exports and the package entry', () => {
       'SessionUnauthorizedError',
       'SkipCsrf',
       'SkipSession',
+      'deviceLabel',
       'getSessionOptionsToken',
       'getSessionRepositoryToken',
     ]);
