@@ -45,7 +45,6 @@ afterAll(async () => {
 });
 
 type Shared = { name: string; store(): Promise<Partial<SessionModuleOptions>> };
-let redisStores = 0;
 const SHARED: Shared[] = [
   {
     name: 'memory',

@@ -34,8 +34,8 @@ async function refusal(env: Record<string, string>): Promise<{ code: number | nu
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d));
-  child.stderr!.on('data', (d: Buffer) => (output += d));
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const [code] = (await once(child, 'close')) as [number | null];
   return { code, output };
 }
