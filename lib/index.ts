@@ -18,7 +18,11 @@ export {
   type RedisClockMode,
   type RedisRepositoryOptions,
 } from './repository/redis-session.repository.js';
+export { deviceLabel } from './device/device-label.js';
 export { HKDF_INFO } from './session-keys.js';
+export type { SessionJwk } from './jwks/jwk.js';
+export { SessionJwksController } from './jwks/session-jwks.controller.js';
+export { type SessionJwks, SessionJwksService } from './jwks/session-jwks.service.js';
 export * from './session.constants.js';
 export { SessionConfigError, SessionStoreUnavailableError, SessionUnauthorizedError } from './session.errors.js';
 export type { SessionModuleExtras } from './session.module-definition.js';

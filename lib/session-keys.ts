@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, createSecretKey, hkdfSync, KeyObject
 import type {
   AccessTokenAlgorithm,
   KeyInput,
+  PreviousAccessKey,
   SessionModuleOptions,
 } from './interfaces/session-module-options.interface.js';
 import { assertStrongSecret, MIN_SECRET_BYTES } from './secret-strength.js';
@@ -30,6 +31,8 @@ export interface SessionKeyMaterial {
     signKey: KeyObject;
     verifyKey: KeyObject;
     previousKeys: Map<string, KeyObject>;
+    /** Announced keys: verifying and published, not yet signing. */
+    nextKeys: Map<string, KeyObject>;
   };
   refreshKey: KeyObject;
   csrfKey: Buffer;
@@ -114,23 +117,32 @@ function resolveAccessKeys(options: SessionModuleOptions, master: Buffer | undef
     }
     if (!matches) throw new SessionConfigError('accessToken.privateKey and accessToken.publicKey do not match');
   }
-  const previousKeys = new Map<string, KeyObject>();
-  for (const prev of a.previousKeys ?? []) {
-    const pk = assertKid(prev.kid, 'accessToken.previousKeys[].kid');
-    if (pk === kid) throw new SessionConfigError(`previous key kid "${pk}" equals the current kid`);
-    const what = `accessToken.previousKeys["${pk}"]`;
-    if (asymmetric) {
-      const key = prev.key instanceof KeyObject ? prev.key : createPublicKey(prev.key);
-      assertAsymmetricKey(key, algorithm, what);
-      previousKeys.set(pk, key);
-    } else {
-      previousKeys.set(pk, secretKey(prev.key, what));
+  const extraKeys = (list: PreviousAccessKey[] | undefined, name: 'previousKeys' | 'nextKeys', taken: Set<string>) => {
+    const keys = new Map<string, KeyObject>();
+    for (const entry of list ?? []) {
+      const k = assertKid(entry.kid, `accessToken.${name}[].kid`);
+      if (k === kid) throw new SessionConfigError(`accessToken.${name} kid "${k}" equals the current kid`);
+      // One kid, one key: a kid listed twice would make the key a token is checked with depend on order.
+      if (taken.has(k)) throw new SessionConfigError(`accessToken.${name} kid "${k}" is listed twice`);
+      taken.add(k);
+      const what = `accessToken.${name}["${k}"]`;
+      if (asymmetric) {
+        const key = entry.key instanceof KeyObject ? entry.key : createPublicKey(entry.key);
+        assertAsymmetricKey(key, algorithm, what);
+        keys.set(k, key);
+      } else {
+        keys.set(k, secretKey(entry.key, what));
+      }
     }
-  }
-  if (previousKeys.size > 0 && kid === undefined) {
-    throw new SessionConfigError('accessToken.kid is required when accessToken.previousKeys are given');
-  }
-  return { algorithm, issuer: a.issuer, audience: a.audience, kid, signKey, verifyKey, previousKeys };
+    if (keys.size > 0 && kid === undefined) {
+      throw new SessionConfigError(`accessToken.kid is required when accessToken.${name} are given`);
+    }
+    return keys;
+  };
+  const taken = new Set<string>();
+  const previousKeys = extraKeys(a.previousKeys, 'previousKeys', taken);
+  const nextKeys = extraKeys(a.nextKeys, 'nextKeys', taken);
+  return { algorithm, issuer: a.issuer, audience: a.audience, kid, signKey, verifyKey, previousKeys, nextKeys };
 }
 
 /** Derives or checks every key; `master` is the already-checked `secret`, if any. */

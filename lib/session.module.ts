@@ -10,6 +10,7 @@ import { CsrfService } from './csrf/csrf.service.js';
 import { SessionEvents } from './events/session-events.service.js';
 import { SessionHealthIndicator } from './health/session-health.indicator.js';
 import { SessionHttpService } from './http/session-http.service.js';
+import { SessionJwksService } from './jwks/session-jwks.service.js';
 import { SessionRouteHeaders } from './http/route-headers.js';
 import { SessionTransport } from './http/session-transport.js';
 import { TokenResponseInterceptor } from './interceptors/token-response.interceptor.js';
@@ -46,6 +47,7 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     { provide: APP_GUARD, useClass: RouteContextGuard },
     SessionCleanupService,
     SessionHealthIndicator,
+    SessionJwksService,
   ],
   // What users inject, and exactly the providers lib/index.ts exports (test/module/public-api.e2e-spec.ts).
   exports: [
@@ -61,6 +63,7 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     SessionJwtStrategy,
     SessionCleanupService,
     SessionHealthIndicator,
+    SessionJwksService,
   ],
 })
 export class SessionModule extends ConfigurableModuleClass {}

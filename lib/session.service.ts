@@ -10,6 +10,7 @@ import { InvalidTokenError, SessionUnauthorizedError } from './session.errors.js
 import { AccessTokenService, type AccessClaims } from './tokens/access-token.service.js';
 import { RefreshTokenService } from './tokens/refresh-token.service.js';
 import { CsrfService } from './csrf/csrf.service.js';
+import { deviceLabel } from './device/device-label.js';
 
 /** Request facts stored with a session. */
 export interface SessionMeta {
@@ -101,6 +102,8 @@ export class SessionService {
       roles,
       userAgent: truncateUtf8(meta.userAgent ?? '', MAX_USER_AGENT_BYTES),
       ip: truncateUtf8(meta.ip ?? '', MAX_IP_BYTES),
+      // From the whole User-Agent: its first 64 bytes often end before the browser's name.
+      device: deviceLabel(meta.userAgent),
       data: meta.data,
       now,
       idleTimeoutMs: this.options.idleTimeoutMs,

@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { SessionModule, type SessionModuleOptions } from '../lib/index.js';
+import { SessionJwksController, SessionModule, type SessionModuleOptions } from '../lib/index.js';
 import { AppController } from './app.controller.js';
 import { AuthController } from './auth.controller.js';
 import { DemoPageController } from './demo-page.controller.js';
@@ -21,7 +21,7 @@ export class AppModule {
           useFactory: async () => ({ ...(await sessionOptionsFromEnv(overrides.store !== undefined)), ...overrides }),
         }),
       ],
-      controllers: [AuthController, AppController, DemoPageController],
+      controllers: [AuthController, AppController, DemoPageController, SessionJwksController],
       // No filter for no-store on /auth/* errors: the module sets those headers itself, before routing.
       providers: [UsersService],
     };

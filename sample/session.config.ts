@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { redisClusterInsStore, redisInsStore } from 'cache-manager-redis-yet';
 import { createClient, createCluster } from 'redis';
 import type { SessionModuleOptions } from '../lib/index.js';
+import { signingOptionsFromEnv } from './signing.config.js';
 
 const logger = new Logger('Sample');
 
@@ -69,7 +70,7 @@ export async function sessionOptionsFromEnv(storeGiven = false): Promise<Session
   const secure = process.env.COOKIE_SECURE !== 'false';
   return {
     secret,
-    accessToken: { ttl: seconds('SESSION_ACCESS_TTL', 900) },
+    accessToken: { ttl: seconds('SESSION_ACCESS_TTL', 900), ...signingOptionsFromEnv() },
     idleTimeout: seconds('SESSION_IDLE_TIMEOUT', 1800),
     absoluteTimeout: seconds('SESSION_ABSOLUTE_TIMEOUT', 604800),
     refreshGrace: seconds('SESSION_REFRESH_GRACE', 10),

@@ -19,6 +19,7 @@ import { clientIp, type HttpRequestLike, type HttpResponseLike } from '../http/h
 import { SessionHttpService } from '../http/session-http.service.js';
 import { SessionTransport } from '../http/session-transport.js';
 import { TokenResponseInterceptor } from '../interceptors/token-response.interceptor.js';
+import { deviceLabel } from '../device/device-label.js';
 import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
 import { SESSION_ID_PATTERN } from '../tokens/jwt-format.js';
 import { SessionService } from '../session.service.js';
@@ -30,6 +31,8 @@ export interface SessionListEntry {
   lastSeenAt: string;
   userAgent: string;
   ip: string;
+  /** Readable device label, e.g. `Chrome 131 on macOS` (≤ 64 bytes). */
+  device: string;
   current: boolean;
 }
 
@@ -94,6 +97,8 @@ export class SessionController {
       lastSeenAt: new Date(r.lastSeenAt).toISOString(),
       userAgent: r.userAgent,
       ip: r.ip,
+      // A session stored before labels existed gets one from the User-Agent prefix that was kept.
+      device: r.device ?? deviceLabel(r.userAgent),
       current: r.id === s.id,
     }));
   }

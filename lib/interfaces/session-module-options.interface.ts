@@ -37,6 +37,12 @@ export interface AccessTokenOptions {
   kid?: string;
   /** Old keys still accepted until the tokens they signed expire. */
   previousKeys?: PreviousAccessKey[];
+  /**
+   * Keys announced before they start signing (asymmetric: public keys). They are published in the
+   * JWKS and already accepted, so a rolling deploy that switches `kid` to one of them never has a
+   * replica refuse the tokens of another. Needs `kid`.
+   */
+  nextKeys?: PreviousAccessKey[];
 }
 
 /** Cookie transport settings (browser clients). */

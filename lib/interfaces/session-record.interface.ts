@@ -9,6 +9,11 @@ export interface SessionRecord {
   absoluteExpiresAt: number;
   userAgent: string;
   ip: string;
+  /**
+   * Device label computed at login. Optional so repositories written before labels still compile
+   * (the list then derives one from `userAgent`); the repository contract suite expects it.
+   */
+  device?: string;
 }
 
 /** What a successful validation of a live session yields. */

@@ -10,6 +10,8 @@ export interface NewSession {
   roles: string[];
   userAgent: string;
   ip: string;
+  /** Readable device label from the whole User-Agent (`Chrome 131 on macOS`), at most 64 bytes. */
+  device: string;
   data: Record<string, unknown> | undefined;
   now: number;
   idleTimeoutMs: number;

@@ -26,6 +26,7 @@ describe('MemorySessionRepository', () => {
         roles: [],
         userAgent: '',
         ip: '',
+        device: '',
         data: undefined,
         now: now + n,
         idleTimeoutMs: idle,

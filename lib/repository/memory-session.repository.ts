@@ -17,6 +17,7 @@ interface MemorySession {
   roles: string[];
   userAgent: string;
   ip: string;
+  device: string;
   data: Record<string, unknown> | undefined;
   generation: number;
   hash: string;
@@ -47,6 +48,7 @@ export class MemorySessionRepository implements SessionRepository {
       roles: [...s.roles],
       userAgent: s.userAgent,
       ip: s.ip,
+      device: s.device,
       data: s.data === undefined ? undefined : structuredClone(s.data),
       generation: 0,
       hash: s.refreshHash,
@@ -148,6 +150,7 @@ export class MemorySessionRepository implements SessionRepository {
         absoluteExpiresAt: s.absoluteExpiresAt,
         userAgent: s.userAgent,
         ip: s.ip,
+        device: s.device,
       });
     }
     return out.sort((x, y) => x.createdAt - y.createdAt);

@@ -73,7 +73,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       const key = fixture.keys.session(userId, sid);
 
       const stored = await fixture.raw.hGetAll(key);
-      expect(Object.keys(stored).sort()).toEqual(['a', 'c', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
+      expect(Object.keys(stored).sort()).toEqual(['a', 'c', 'dv', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
       expect(stored.h).toBe(tokens.hash(token0));
       const assertNoToken = (hash: Record<string, string>, token: string) => {
         const [, payload, signature] = token.split('.');
@@ -145,7 +145,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
         ).status,
       ).toBe('ok');
       const pruned = await fixture.raw.hGetAll(key);
-      expect(Object.keys(pruned).sort()).toEqual(['a', 'c', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
+      expect(Object.keys(pruned).sort()).toEqual(['a', 'c', 'dv', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
       expect(pruned).toMatchObject({ g: '1', h: h1 });
 
       expect(await kit.rotate(s, edge + 2, 1, h1)).toMatchObject({ status: 'rotated', generation: 2 });
@@ -183,6 +183,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       expect(Object.keys(await fixture.raw.hGetAll(key)).sort()).toEqual([
         'a',
         'c',
+        'dv',
         'g',
         'h',
         'i',

@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
  * | `p1..p3` | previous refresh digests, newest first, `digest:rotatedAtMs`; dropped past grace |
  * | `ua`     | User-Agent, at most 64 bytes                                                   |
  * | `ip`     | client address, at most 64 bytes                                               |
+ * | `dv`     | device label from the whole User-Agent, at most 64 bytes                       |
  */
 
 /** A Lua script with its SHA1, for EVALSHA with an EVAL fallback on NOSCRIPT. */
@@ -105,7 +106,7 @@ end
 /** Previous refresh digests kept: a tab up to this many rotations behind, inside the grace window, still gets the successor. */
 export const PREVIOUS_GENERATIONS = 3;
 
-/** ARGV: sid, now ('' = Redis TIME), idleMs, absoluteMs (lifetime), roles, userAgent, ip, data, refreshHash, refreshIat. Returns now. */
+/** ARGV: sid, now ('' = Redis TIME), idleMs, absoluteMs (lifetime), roles, userAgent, ip, data, refreshHash, refreshIat, device. Returns now. */
 export const CREATE = script(
   `${CLOCK}
 local now = clock(ARGV[2])
@@ -115,6 +116,7 @@ local n = string.format('%d', now)
 redis.call('HSET', KEYS[1], 'c', n, 'l', n, 'a', string.format('%d', a), 'g', '0', 'h', ARGV[9], 'i', ARGV[10],
   'r', ARGV[5], 'ua', ARGV[6], 'ip', ARGV[7])
 if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'd', ARGV[8]) end
+if ARGV[11] ~= '' then redis.call('HSET', KEYS[1], 'dv', ARGV[11]) end
 redis.call('PEXPIREAT', KEYS[1], exp)
 redis.call('ZADD', KEYS[2], exp, ARGV[1])
 if redis.call('PEXPIRETIME', KEYS[2]) < tonumber(exp) then redis.call('PEXPIREAT', KEYS[2], exp) end
@@ -204,19 +206,22 @@ redis.call('DEL', KEYS[1])
 return n
 `);
 
+/** Values LIST answers per session: the id and the six fields it reads. */
+export const LIST_STRIDE = 7;
+
 /**
  * KEYS[1] index; ARGV: session key prefix, now ('' = Redis TIME), idleMs. Returns flat
- * {id, c, l, a, ua, ip, ...}. An index entry goes only with its session: missing, or dead by the store clock.
+ * {id, c, l, a, ua, ip, dv, ...} (`LIST_STRIDE` values per session). An index entry goes only with its session: missing, or dead by the store clock.
  */
 export const LIST = script(`${CLOCK}
 local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local key = ARGV[1] .. id
-  local v = redis.call('HMGET', key, 'c', 'l', 'a', 'ua', 'ip')
+  local v = redis.call('HMGET', key, 'c', 'l', 'a', 'ua', 'ip', 'dv')
   if v[1] and now < tonumber(v[3]) and now < tonumber(v[2]) + idle then
     out[#out + 1] = id
-    for i = 1, 5 do out[#out + 1] = v[i] or '' end
+    for i = 1, 6 do out[#out + 1] = v[i] or '' end
   else
     redis.call('DEL', key)
     redis.call('ZREM', KEYS[1], id)

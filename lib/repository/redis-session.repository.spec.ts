@@ -76,6 +76,7 @@ describe('RedisSessionRepository when Redis fails', () => {
     roles: ['user'],
     userAgent: '',
     ip: '',
+    device: '',
     data: undefined,
     now,
     idleTimeoutMs: 60_000,

@@ -14,6 +14,7 @@ import { RedisKeys } from './redis-keys.js';
 import {
   CREATE,
   LIST,
+  LIST_STRIDE,
   LOCK,
   LockReply,
   type LuaScript,
@@ -175,6 +176,7 @@ export class RedisSessionRepository implements SessionRepository {
       s.data === undefined ? '' : JSON.stringify(s.data),
       s.refreshHash,
       String(s.refreshIssuedAt),
+      s.device,
     ]);
   }
 
@@ -256,10 +258,11 @@ export class RedisSessionRepository implements SessionRepository {
       [this.keys.index(userId)],
       [this.keys.sessionPrefix(userId), this.now(now), String(idleTimeoutMs)],
     );
-    if (!Array.isArray(reply) || reply.length % 6 !== 0) throw new SessionStoreUnavailableError('unexpected reply');
+    if (!Array.isArray(reply) || reply.length % LIST_STRIDE !== 0)
+      throw new SessionStoreUnavailableError('unexpected reply');
     const out: SessionRecord[] = [];
-    for (let i = 0; i < reply.length; i += 6) {
-      const [id, c, l, a, ua, ip] = reply.slice(i, i + 6) as string[];
+    for (let i = 0; i < reply.length; i += LIST_STRIDE) {
+      const [id, c, l, a, ua, ip, dv] = reply.slice(i, i + LIST_STRIDE) as string[];
       const absoluteExpiresAt = Number(a);
       out.push({
         id,
@@ -270,6 +273,8 @@ export class RedisSessionRepository implements SessionRepository {
         absoluteExpiresAt,
         userAgent: ua,
         ip,
+        // Sessions created before labels existed have none: the controller derives one from `ua`.
+        ...(dv ? { device: dv } : {}),
       });
     }
     return out.sort((x, y) => x.createdAt - y.createdAt);

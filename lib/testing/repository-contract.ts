@@ -70,6 +70,7 @@ export class ContractKit {
       roles: ['user'],
       userAgent: 'jest-agent/1.0',
       ip: '203.0.113.7',
+      device: 'jest-agent 1',
       data: undefined,
       idleTimeoutMs: IDLE,
       refreshHash: randomHash(),
@@ -448,10 +449,20 @@ export function describeRepositoryContract(
     });
 
     describe('list', () => {
-      it('returns live sessions sorted by createdAt with their stored userAgent and ip', async () => {
-        const later = await kit.create({ now: base + 3000, userAgent: 'Firefox/130', ip: '198.51.100.3' });
-        const first = await kit.create({ now: base + 1000, userAgent: 'Mozilla/5.0 (ü) 🙂', ip: '2001:db8::1' });
-        const middle = await kit.create({ now: base + 2000, userAgent: '', ip: '' });
+      it('returns live sessions sorted by createdAt with their stored userAgent, ip and device', async () => {
+        const later = await kit.create({
+          now: base + 3000,
+          userAgent: 'Firefox/130',
+          ip: '198.51.100.3',
+          device: 'Firefox 130',
+        });
+        const first = await kit.create({
+          now: base + 1000,
+          userAgent: 'Mozilla/5.0 (ü) 🙂',
+          ip: '2001:db8::1',
+          device: 'Chrome 131 on macOS',
+        });
+        const middle = await kit.create({ now: base + 2000, userAgent: '', ip: '', device: 'Unknown device' });
         await kit.create({ userId: 'user-b' });
         const records = await repo.list('user-a', base + 4000, IDLE);
         expect(records).toEqual(
@@ -464,6 +475,7 @@ export function describeRepositoryContract(
             absoluteExpiresAt: s.absoluteExpiresAt,
             userAgent: s.userAgent,
             ip: s.ip,
+            device: s.device,
           })),
         );
       });

@@ -56,12 +56,15 @@ export class AccessTokenService {
     this.header = segment;
     if (!this.direct) this.verifiers.set(segment, this.signer);
     this.keysByHeader.set(segment, verifyKey);
-    for (const [oldKid, key] of previousKeys) {
-      const segment = encodeHeader({ alg: algorithm, typ: ACCESS_HEADER_TYP, kid: oldKid });
+    const accept = (otherKid: string, key: KeyObject): string => {
+      const segment = encodeHeader({ alg: algorithm, typ: ACCESS_HEADER_TYP, kid: otherKid });
       if (!this.direct) this.verifiers.set(segment, new JwtService({ ...keyOpts(key, key), verifyOptions }));
       this.keysByHeader.set(segment, key);
-      this.retired.add(segment);
-    }
+      return segment;
+    };
+    for (const [oldKid, key] of previousKeys) this.retired.add(accept(oldKid, key));
+    // Announced keys verify for as long as they are configured: another replica may already sign with one.
+    for (const [nextKid, key] of options.access.nextKeys) accept(nextKid, key);
     // Every token signed with a previous key before this process started has expired one access
     // lifetime later; after that, an old-kid token can only come from a retired (maybe leaked) key.
     this.retiredUntil = options.clock() + (options.accessTtl + options.clockTolerance) * 1000;
@@ -77,6 +80,11 @@ export class AccessTokenService {
 
   get algorithm(): string {
     return this.options.access.algorithm;
+  }
+
+  /** Until when (epoch ms) tokens of `previousKeys` still verify. */
+  get previousKeysValidUntil(): number {
+    return this.retiredUntil;
   }
 
   get issuer(): string | undefined {

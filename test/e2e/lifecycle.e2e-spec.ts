@@ -192,7 +192,7 @@ describe.each(STORES)('token lifecycle on the $name store', (store) => {
   });
 
   describe('session management', () => {
-    it('GET /auth/sessions lists {id, createdAt, lastSeenAt, userAgent, ip, current} with exactly one current', async () => {
+    it('GET /auth/sessions lists {id, createdAt, lastSeenAt, userAgent, ip, device, current} with exactly one current', async () => {
       const tag = Math.random().toString(36).slice(2);
       const loginTime = new Date(clock.now()).toISOString();
       const mine = await loginAs(ALICE, `ua-mine-${tag}`);
@@ -203,7 +203,16 @@ describe.each(STORES)('token lifecycle on the $name store', (store) => {
       expect(res.status).toBe(200);
       const list = res.body as Array<Record<string, unknown>>;
       for (const entry of list) {
-        expect(Object.keys(entry).sort()).toEqual(['createdAt', 'current', 'id', 'ip', 'lastSeenAt', 'userAgent']);
+        // `device` joined the entry with issue 14 (DESIGN.md "Contract additions").
+        expect(Object.keys(entry).sort()).toEqual([
+          'createdAt',
+          'current',
+          'device',
+          'id',
+          'ip',
+          'lastSeenAt',
+          'userAgent',
+        ]);
         expect(typeof entry.ip).toBe('string');
         expect(new Date(String(entry.createdAt)).toISOString()).toBe(entry.createdAt);
         expect(new Date(String(entry.lastSeenAt)).toISOString()).toBe(entry.lastSeenAt);

@@ -146,6 +146,8 @@ describe('module exports and the package entry', () => {
       'SessionGuard',
       'SessionHealthIndicator',
       'SessionHttpService',
+      'SessionJwksController',
+      'SessionJwksService',
       'SessionJwtStrategy',
       'SessionModule',
       'SessionRepository',
@@ -156,6 +158,7 @@ describe('module exports and the package entry', () => {
       'SkipCsrf',
       'SkipSession',
       'TokenResponseInterceptor',
+      'deviceLabel',
       'getSessionOptionsToken',
       'getSessionRepositoryToken',
     ]);
