@@ -12,6 +12,7 @@ export type { HttpRequestLike } from './http/http-adapter.js';
 export { SessionInterceptor } from './interceptors/session.interceptor.js';
 export * from './interfaces/index.js';
 export { MemorySessionRepository } from './repository/memory-session.repository.js';
+export type { RedisClientKind } from './redis/redis-commands.js';
 export { RedisSessionRepository, type RedisClockMode, type RedisRepositoryOptions } from './repository/redis-session.repository.js';
 export { HKDF_INFO } from './session-keys.js';
 export * from './session.constants.js';
