@@ -40,7 +40,7 @@ async function commandsDuring(nodes: RawClient[], work: () => Promise<void>): Pr
   const diff = new Map<string, number>();
   after.forEach((calls, i) => {
     for (const [cmd, n] of calls) {
-      const d = n - (before[i]!.get(cmd) ?? 0);
+      const d = n - (before[i].get(cmd) ?? 0);
       // `info` is the measuring itself.
       if (d > 0 && !cmd.startsWith('info')) diff.set(cmd, (diff.get(cmd) ?? 0) + d);
     }
@@ -54,7 +54,7 @@ async function commandStats(node: RawClient): Promise<Map<string, number>> {
   for (const line of (await node.info('commandstats')).split('\n')) {
     const m = /^cmdstat_([^:]+):calls=(\d+).*rejected_calls=(\d+),failed_calls=(\d+)/.exec(line.trim());
     if (!m) continue;
-    out.set(m[1]!, Number(m[2]));
+    out.set(m[1], Number(m[2]));
     out.set(`${m[1]}:rejected`, Number(m[3]) + Number(m[4]));
   }
   return out;
