@@ -26,8 +26,8 @@ describe.each(CLIENT_CASES)(
       redis = await startRedis();
       for (let i = 0; i < 2; i++) stores.push(await singleClient(client, redis.url));
       const options = { refreshGrace: GRACE, cleanup: { enabled: false } };
-      a = await startSample({ ...options, store: stores[0]!.store }, { clock });
-      b = await startSample({ ...options, store: stores[1]!.store }, { clock });
+      a = await startSample({ ...options, store: stores[0].store }, { clock });
+      b = await startSample({ ...options, store: stores[1].store }, { clock });
     });
 
     afterAll(async () => {
