@@ -25,13 +25,23 @@ async function stats(probe) {
 async function run(redisClient, redis, probe) {
   const port = await freePort();
   const app = spawn(process.execPath, ['dist-sample/sample/main.js'], {
-    env: { ...process.env, PORT: String(port), REDIS_URL: redis.url, REDIS_CLIENT: redisClient, SESSION_SECRET: randomBytes(32).toString('base64url'), NODE_ENV: 'production' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      REDIS_URL: redis.url,
+      REDIS_CLIENT: redisClient,
+      SESSION_SECRET: randomBytes(32).toString('base64url'),
+      NODE_ENV: 'production',
+    },
     stdio: 'ignore',
   });
   const base = `http://127.0.0.1:${port}`;
   try {
     for (let i = 0; ; i++) {
-      const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${base}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (i > 200) throw new Error('sample did not start');
       await sleep(50);
@@ -50,7 +60,14 @@ async function run(redisClient, redis, probe) {
     const evalsha = (after.evalsha ?? 0) - (before.evalsha ?? 0);
     const evalCalls = (after.eval ?? 0) - (before.eval ?? 0);
     const result = await autocannon({ url: `${base}/me`, headers, connections: 10, duration: SECONDS });
-    return { client: redisClient, evalshaPerRequest: evalsha / N, evalPerRequest: evalCalls / N, reqPerSec: Math.round(result.requests.average), p99ms: result.latency.p99, non2xx: result.non2xx };
+    return {
+      client: redisClient,
+      evalshaPerRequest: evalsha / N,
+      evalPerRequest: evalCalls / N,
+      reqPerSec: Math.round(result.requests.average),
+      p99ms: result.latency.p99,
+      non2xx: result.non2xx,
+    };
   } finally {
     if (app.exitCode === null && app.signalCode === null) {
       app.kill('SIGTERM');

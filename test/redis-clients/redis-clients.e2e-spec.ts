@@ -9,7 +9,7 @@
 import KeyvRedis, { createKeyv } from '@keyv/redis';
 import Keyv from 'keyv';
 import request from 'supertest';
-import { SessionConfigError, type SessionModuleOptions } from '../../lib/index.js';
+import { SessionConfigError, type SessionModuleOptions, SessionRepository } from '../../lib/index.js';
 import { redisCommandsFor } from '../../lib/redis/redis-store-input.js';
 import { ALICE, loginHeader } from '../utils/http.js';
 import { startRedis, startRedisCluster, type RedisClusterProcess, type RedisProcess } from '../utils/redis.js';
@@ -171,6 +171,29 @@ describe.each(CLIENT_CASES)('the sample on $client (3-master cluster)', ({ clien
     expectOneRoundTripEach(calls, users.length);
   });
 
+  it('the sample wired from REDIS_CLUSTER_NODES + REDIS_CLIENT serves on this client', async () => {
+    const saved = { ...process.env };
+    process.env.REDIS_CLUSTER_NODES = cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',');
+    process.env.REDIS_CLIENT = client;
+    delete process.env.REDIS_URL;
+    let own: RunningSample | undefined;
+    try {
+      own = await startSample();
+      await request(own.url).get('/health').expect(200, { status: 'ok', store: 'redis-cluster', redisClient: client });
+      const t = await loginHeader(own.url);
+      await request(own.url).get('/me').set(bearer(t.accessToken)).expect(200);
+    } finally {
+      process.env = saved;
+      if (own) {
+        // The sample owns this client and leaves it open; close it here.
+        type Owned = { commands: { client: { disconnect(): unknown } } };
+        const raw = own.app.get<Owned>(SessionRepository as never).commands.client;
+        await own.close();
+        await Promise.resolve(raw.disconnect()).catch(() => undefined);
+      }
+    }
+  });
+
   it('sharded publish reaches a subscriber', async () => {
     const commands = redisCommandsFor(c.store);
     const got: string[] = [];
@@ -205,6 +228,19 @@ describe('a Keyv store is refused at startup', () => {
       await expect(started).rejects.toThrow(/Keyv.*503.*node-redis client.*ioredis/s);
     } finally {
       await (store as { disconnect(): Promise<void> }).disconnect().catch(() => undefined);
+    }
+  });
+
+  it('the sample refuses an unknown REDIS_CLIENT at startup', async () => {
+    const saved = process.env.REDIS_CLIENT;
+    process.env.REDIS_CLIENT = 'keyv';
+    try {
+      await expect(startSample()).rejects.toThrow(
+        'REDIS_CLIENT must be one of redis-yet, node-redis, ioredis, got "keyv"',
+      );
+    } finally {
+      if (saved === undefined) delete process.env.REDIS_CLIENT;
+      else process.env.REDIS_CLIENT = saved;
     }
   });
 
