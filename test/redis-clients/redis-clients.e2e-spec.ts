@@ -187,7 +187,7 @@ describe.each(CLIENT_CASES)('the sample on $client (3-master cluster)', ({ clien
       if (own) {
         // The sample owns this client and leaves it open; close it here.
         type Owned = { commands: { client: { disconnect(): unknown } } };
-        const raw = own.app.get<Owned>(SessionRepository as never).commands.client;
+        const raw = own.app.get<Owned>(SessionRepository).commands.client;
         await own.close();
         await Promise.resolve(raw.disconnect()).catch(() => undefined);
       }
