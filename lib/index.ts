@@ -13,6 +13,7 @@ export { type RequestCredential, SessionTransport } from './http/session-transpo
 export { TokenResponseInterceptor } from './interceptors/token-response.interceptor.js';
 export * from './interfaces/index.js';
 export { MemorySessionRepository } from './repository/memory-session.repository.js';
+export type { RedisClientKind } from './redis/redis-commands.js';
 export {
   RedisSessionRepository,
   type RedisClockMode,

@@ -27,7 +27,7 @@ export interface ResolvedSessionOptions extends SessionKeyMaterial {
   csrf: { enabled: boolean; headerName: string; allowedOrigins: Set<string> };
   cleanup: { enabled: boolean; cron: string; batchSize: number };
   /** `clock`: `SessionClock.store`. */
-  redis: { keyPrefix: string; commandTimeout: number; clock: 'server' | 'local' };
+  redis: { keyPrefix: string; commandTimeout: number; clock: 'server' | 'local'; maxPendingCommands: number };
   silentRenewal: number;
   requireHttps: boolean;
   /** `SessionClock.now`. */
@@ -138,6 +138,10 @@ export function resolveSessionOptions(
   if (!Number.isFinite(commandTimeout) || commandTimeout <= 0) {
     throw new SessionConfigError('redis.commandTimeout must be a positive number of milliseconds');
   }
+  const maxPendingCommands = options.redis?.maxPendingCommands ?? 10_000;
+  if (!Number.isInteger(maxPendingCommands) || maxPendingCommands < 1) {
+    throw new SessionConfigError('redis.maxPendingCommands must be a positive integer');
+  }
   if (typeof clock?.now !== 'function' || (clock.store !== 'server' && clock.store !== 'local')) {
     throw new SessionConfigError("the session clock needs now() and a store of 'server' or 'local'");
   }
@@ -164,7 +168,7 @@ export function resolveSessionOptions(
       cron: options.cleanup?.cron ?? '0 * * * * *',
       batchSize,
     },
-    redis: { keyPrefix: options.redis?.keyPrefix ?? 'sess:', commandTimeout, clock: clock.store },
+    redis: { keyPrefix: options.redis?.keyPrefix ?? 'sess:', commandTimeout, clock: clock.store, maxPendingCommands },
     silentRenewal,
     requireHttps: options.requireHttps ?? false,
     clock: clock.now,

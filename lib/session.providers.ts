@@ -4,7 +4,7 @@ import { SessionRepository } from './interfaces/session-repository.interface.js'
 import { MemorySessionRepository } from './repository/memory-session.repository.js';
 import { RedisSessionRepository } from './repository/redis-session.repository.js';
 import { resolveSessionOptions, type ResolvedSessionOptions } from './session-options.js';
-import { SessionConfigError } from './session.errors.js';
+import { redisCommandsFor } from './redis/redis-store-input.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 import { SYSTEM_CLOCK, type SessionClock } from './session-clock.js';
 import { SESSION_CLOCK, SESSION_RESOLVED_OPTIONS, SESSION_ROUTE_PREFIX } from './session.internal-constants.js';
@@ -21,15 +21,13 @@ export function createRepository(options: SessionModuleOptions, resolved: Resolv
   const store = options.store;
   if (store === undefined) return new MemorySessionRepository();
   if (isRepository(store)) return store;
-  if (store && typeof store === 'object' && 'client' in store && store.client) {
-    return new RedisSessionRepository(store.client, {
-      cluster: store.name === 'redis-cluster',
-      keyPrefix: resolved.redis.keyPrefix,
-      commandTimeout: resolved.redis.commandTimeout,
-      clock: resolved.redis.clock,
-    });
-  }
-  throw new SessionConfigError('`store` must be a cache-manager-redis-yet store or a SessionRepository');
+  // Throws a SessionConfigError naming what is accepted (and why a Keyv store is not).
+  return new RedisSessionRepository(redisCommandsFor(store), {
+    keyPrefix: resolved.redis.keyPrefix,
+    commandTimeout: resolved.redis.commandTimeout,
+    maxPendingCommands: resolved.redis.maxPendingCommands,
+    clock: resolved.redis.clock,
+  });
 }
 
 export const sessionProviders: Provider[] = [

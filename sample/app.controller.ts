@@ -45,6 +45,10 @@ export class AppController {
   async healthCheck(@Res({ passthrough: true }) res: { status(code: number): unknown }) {
     const h = await this.health.check();
     if (h.status !== 'up') res.status(503);
-    return { status: h.status === 'up' ? 'ok' : 'unavailable', store: h.store };
+    return {
+      status: h.status === 'up' ? 'ok' : 'unavailable',
+      store: h.store,
+      ...(h.redisClient && { redisClient: h.redisClient }),
+    };
   }
 }

@@ -4,6 +4,7 @@ import { redisClusterInsStore, redisInsStore } from 'cache-manager-redis-yet';
 import { createClient, createCluster } from 'redis';
 import type { SessionModuleOptions } from '../lib/index.js';
 import { signingOptionsFromEnv } from './signing.config.js';
+import { ownRedisClient } from './redis-client.config.js';
 
 const logger = new Logger('Sample');
 
@@ -34,6 +35,8 @@ const QUEUE_MAX = 10_000;
 
 /** Redis from REDIS_URL / REDIS_CLUSTER_NODES, or none (the module's in-memory store). */
 async function createStore(): Promise<SessionModuleOptions['store']> {
+  const own = await ownRedisClient(reportRedisError());
+  if (own) return own as SessionModuleOptions['store'];
   const socket = { connectTimeout: 1000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) };
   if (process.env.REDIS_CLUSTER_NODES) {
     const rootNodes = process.env.REDIS_CLUSTER_NODES.split(',').map((n) => ({ url: `redis://${n.trim()}` }));

@@ -107,7 +107,7 @@ describe('the sample as a process (env contract)', () => {
 
   it('REDIS_URL selects Redis', async () => {
     const p = await started({ SESSION_SECRET: TEST_SECRET, REDIS_URL: redis.url });
-    await request(p.url).get('/health').expect(200, { status: 'ok', store: 'redis' });
+    await request(p.url).get('/health').expect(200, { status: 'ok', store: 'redis', redisClient: 'redis-yet' });
     const login = await request(p.url).post('/auth/login').set('X-Auth-Transport', 'header').send(ALICE).expect(200);
     await request(p.url).get('/me').set('Authorization', `Bearer ${login.body.accessToken}`).expect(200);
   });
@@ -115,7 +115,7 @@ describe('the sample as a process (env contract)', () => {
   it('REDIS_CLUSTER_NODES selects Redis Cluster', async () => {
     const nodes = cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',');
     const p = await started({ SESSION_SECRET: TEST_SECRET, REDIS_CLUSTER_NODES: nodes });
-    await request(p.url).get('/health').expect(200, { status: 'ok', store: 'redis-cluster' });
+    await request(p.url).get('/health').expect(200, { status: 'ok', store: 'redis-cluster', redisClient: 'redis-yet' });
     const login = await request(p.url).post('/auth/login').set('X-Auth-Transport', 'header').send(ALICE).expect(200);
     await request(p.url).get('/me').set('Authorization', `Bearer ${login.body.accessToken}`).expect(200);
   });

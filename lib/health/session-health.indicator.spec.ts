@@ -82,10 +82,10 @@ describe('SessionHealthIndicator', () => {
     });
 
     it('is up while Redis answers, down within the command timeout once it is killed, up again after restart', async () => {
-      await expect(health.check()).resolves.toEqual({ status: 'up', store: 'redis' });
+      await expect(health.check()).resolves.toEqual({ status: 'up', store: 'redis', redisClient: 'redis-yet' });
       await redis.kill();
       const down = await timed(health.check());
-      expect(down.value).toEqual({ status: 'down', store: 'redis' });
+      expect(down.value).toEqual({ status: 'down', store: 'redis', redisClient: 'redis-yet' });
       expect(down.ms).toBeLessThan(1500);
       await redis.restart();
       const deadline = Date.now() + 10_000;
@@ -101,7 +101,7 @@ describe('SessionHealthIndicator', () => {
       process.kill(redis.pid, 'SIGSTOP');
       try {
         const { value, ms } = await timed(health.check());
-        expect(value).toEqual({ status: 'down', store: 'redis' });
+        expect(value).toEqual({ status: 'down', store: 'redis', redisClient: 'redis-yet' });
         expect(ms).toBeLessThan(1500);
       } finally {
         process.kill(redis.pid, 'SIGCONT');

@@ -1,4 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { SessionRepository } from '../interfaces/session-repository.interface.js';
+import type { RedisClientKind } from '../redis/redis-commands.js';
+import { RedisSessionRepository } from '../repository/redis-session.repository.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
 import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
 import { SessionService } from '../session.service.js';
@@ -7,6 +10,8 @@ import { SessionService } from '../session.service.js';
 export interface SessionHealth {
   status: 'up' | 'down';
   store: string;
+  /** With the Redis repository: which client carries it (`redis-yet`, `node-redis`, `ioredis`). */
+  redisClient?: RedisClientKind;
 }
 
 /**
@@ -20,10 +25,16 @@ export class SessionHealthIndicator {
   constructor(
     private readonly sessions: SessionService,
     @Inject(SESSION_RESOLVED_OPTIONS) private readonly options: ResolvedSessionOptions,
-  ) {}
+    @Inject(SessionRepository) repository: SessionRepository,
+  ) {
+    if (repository instanceof RedisSessionRepository) this.redisClient = repository.clientKind;
+  }
+
+  private readonly redisClient: RedisClientKind | undefined;
 
   async check(): Promise<SessionHealth> {
     const store = this.sessions.storeKind;
+    const client = this.redisClient ? { redisClient: this.redisClient } : {};
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), 2 * this.options.redis.commandTimeout);
@@ -31,9 +42,9 @@ export class SessionHealthIndicator {
     try {
       // A custom repository may not bound its own ping; the Redis one answers well before this.
       const outcome = await Promise.race([this.sessions.ping().then(() => 'up' as const), deadline]);
-      return { status: outcome === 'up' ? 'up' : 'down', store };
+      return { status: outcome === 'up' ? 'up' : 'down', store, ...client };
     } catch {
-      return { status: 'down', store };
+      return { status: 'down', store, ...client };
     } finally {
       clearTimeout(timer);
     }

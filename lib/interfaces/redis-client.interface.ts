@@ -1,4 +1,4 @@
-/** The Redis clients the `store` option accepts (through a cache-manager-redis-yet store). */
+/** The Redis clients the `store` option accepts: a cache-manager-redis-yet store's node-redis 4 client, node-redis, ioredis. */
 
 /** Keys and arguments of one EVAL / EVALSHA, as node-redis takes them. */
 export interface RedisScriptArgs {
@@ -34,3 +34,41 @@ export interface RedisClusterClient extends Omit<RedisNodeClient, 'scan' | 'ping
   /** Sends a raw command to the node that owns `firstKey`'s slot. */
   sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
 }
+
+/**
+ * A node-redis client handed over directly (`createClient()` from `redis`, major 4 or later;
+ * the current major is tested). The module uses `sendCommand`, `isReady` and, for pub/sub,
+ * `duplicate()`; it never closes the client.
+ * @publicApi
+ */
+export interface NodeRedisClientLike {
+  readonly isOpen: boolean;
+  readonly isReady?: boolean;
+  sendCommand(...args: never[]): Promise<unknown>;
+  duplicate(...args: never[]): unknown;
+}
+
+/**
+ * A node-redis cluster client handed over directly (`createCluster()` from `redis`, major 4 or later).
+ * @publicApi
+ */
+export interface NodeRedisClusterLike extends NodeRedisClientLike {
+  readonly masters: readonly unknown[];
+  nodeClient(...args: never[]): unknown;
+}
+
+/**
+ * An ioredis client: `new Redis()` or `new Cluster()` from `ioredis`. The module uses
+ * `evalsha`/`eval`, `status`, `nodes('master')` on a cluster and, for pub/sub, `duplicate()`;
+ * it never closes the client.
+ * @publicApi
+ */
+export interface IoRedisLike {
+  readonly status: string;
+  readonly isCluster: boolean;
+  evalsha(...args: never[]): Promise<unknown>;
+  duplicate(...args: never[]): unknown;
+}
+
+/** A Redis client the `store` option takes as it is (beside a cache-manager-redis-yet store). @publicApi */
+export type RedisClientInput = NodeRedisClientLike | NodeRedisClusterLike | IoRedisLike;

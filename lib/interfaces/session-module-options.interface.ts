@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { RedisClusterClient, RedisNodeClient } from './redis-client.interface.js';
+import type { RedisClientInput, RedisClusterClient, RedisNodeClient } from './redis-client.interface.js';
 import type { SessionRepository } from './session-repository.interface.js';
 import type { SessionAuditEvent } from './session-event.interface.js';
 
@@ -98,6 +98,11 @@ export interface SessionRedisOptions {
   keyPrefix?: string;
   /** Upper bound for one store call in ms; past it the request answers 503. @default 1000 */
   commandTimeout?: number;
+  /**
+   * Store calls in flight at most, per app instance; past it a request answers 503 at once
+   * instead of queueing behind a hung Redis, whatever the client's own queue settings. @default 10000
+   */
+  maxPendingCommands?: number;
 }
 
 /**
@@ -128,7 +133,10 @@ export interface SessionModuleOptions {
   clockTolerance?: number;
   /**
    * The session store: a `cache-manager-redis-yet` store (`redisStore`, `redisInsStore`,
-   * `redisClusterStore`) or any `SessionRepository`. Unset: the in-memory repository.
+   * `redisClusterStore`), a node-redis client or cluster (`createClient` / `createCluster`), an
+   * ioredis `Redis` or `Cluster`, or any `SessionRepository`. Unset: the in-memory repository.
+   * A Keyv store is refused (it turns Redis errors into empty answers). The module never closes a
+   * client it was given.
    */
   store?: SessionStoreInput;
   /** Redis tuning. */
@@ -165,7 +173,7 @@ export interface RedisStoreLike {
 }
 
 /** What `store` accepts. */
-export type SessionStoreInput = RedisStoreLike | SessionRepository;
+export type SessionStoreInput = RedisStoreLike | RedisClientInput | SessionRepository;
 
 /** Factory for `forRootAsync({ useClass })` / `useExisting`. */
 export interface SessionOptionsFactory {

@@ -29,10 +29,18 @@ import {
   VALIDATE,
   ValidateReply,
 } from './redis-scripts.js';
-import { SessionStoreUnavailableError } from '../session.errors.js';
-import type { RedisClusterClient, RedisNodeClient } from '../interfaces/redis-client.interface.js';
+import { SessionConfigError, SessionStoreUnavailableError } from '../session.errors.js';
+import type { RedisClientInput } from '../interfaces/redis-client.interface.js';
+import type { RedisStoreLike } from '../interfaces/session-module-options.interface.js';
+import type { RedisClientKind, RedisCommands } from '../redis/redis-commands.js';
+import { redisCommandsFor } from '../redis/redis-store-input.js';
 
 const ROLE_SEPARATOR = ',';
+const DEFAULT_MAX_PENDING = 10_000;
+
+function isRedisCommands(x: object): x is RedisCommands {
+  return typeof (x as RedisCommands).evalScript === 'function' && typeof (x as RedisCommands).masters === 'function';
+}
 /** Previous refresh digests outlive the grace window by this much before a touch drops them. */
 const PREVIOUS_DIGEST_MARGIN_MS = 60_000;
 
@@ -44,9 +52,15 @@ const PREVIOUS_DIGEST_MARGIN_MS = 60_000;
 export type RedisClockMode = 'server' | 'local';
 
 export interface RedisRepositoryOptions {
-  cluster: boolean;
+  /** Checked against the client when given (the client decides: a mismatch is a config error). */
+  cluster?: boolean;
   keyPrefix: string;
   commandTimeout: number;
+  /**
+   * Calls in flight at most; past it a call fails at once (503) instead of queueing behind a hung
+   * Redis. @default 10000
+   */
+  maxPendingCommands?: number;
   /** @default 'server' */
   clock?: RedisClockMode;
 }
@@ -57,26 +71,34 @@ export interface RedisRepositoryOptions {
  */
 export class RedisSessionRepository implements SessionRepository {
   readonly kind: 'redis' | 'redis-cluster';
+  /** The Redis commands of the client it was given; the differences between clients live there. */
+  readonly commands: RedisCommands;
   private readonly keys: RedisKeys;
 
-  constructor(
-    private readonly client: RedisNodeClient | RedisClusterClient,
-    options: RedisRepositoryOptions,
-  ) {
-    this.kind = options.cluster ? 'redis-cluster' : 'redis';
+  /** `client`: anything the `store` option takes as Redis (cache-manager-redis-yet store, node-redis, ioredis). */
+  constructor(client: RedisClientInput | RedisStoreLike | RedisCommands, options: RedisRepositoryOptions) {
+    this.commands = isRedisCommands(client) ? client : redisCommandsFor(client);
+    this.kind = this.commands.cluster ? 'redis-cluster' : 'redis';
+    if (options.cluster !== undefined && options.cluster !== this.commands.cluster) {
+      throw new SessionConfigError(
+        `the Redis client is ${this.commands.cluster ? 'a cluster' : 'a single-node'} client, but cluster: ${options.cluster} was given`,
+      );
+    }
     this.keys = new RedisKeys(options.keyPrefix);
     this.timeout = options.commandTimeout;
+    this.maxPending = options.maxPendingCommands ?? DEFAULT_MAX_PENDING;
     this.serverClock = (options.clock ?? 'server') === 'server';
-    // node-redis emits 'error' on connection loss; with no listener that would crash the process.
-    const emitter = client as unknown as {
-      on?: (e: string, f: () => void) => void;
-      listenerCount?: (e: string) => number;
-    };
-    if (typeof emitter.on === 'function' && emitter.listenerCount?.('error') === 0)
-      emitter.on('error', () => undefined);
+  }
+
+  /** Which client library carries the calls. */
+  get clientKind(): RedisClientKind {
+    return this.commands.kind;
   }
 
   private readonly timeout: number;
+  private readonly maxPending: number;
+  /** Calls sent and not yet answered, including those whose caller already gave up. */
+  private pending = 0;
   private readonly serverClock: boolean;
   /** Redis TIME minus Date.now(), from the last quick reply that carried it; undefined until known. */
   private offset: number | undefined;
@@ -112,12 +134,28 @@ export class RedisSessionRepository implements SessionRepository {
   }
 
   private isReady(): boolean {
-    const c = this.client as { isReady?: boolean; isOpen?: boolean };
-    return this.kind === 'redis' ? c.isReady !== false : c.isOpen !== false;
+    return this.commands.isReady();
   }
 
-  /** Bounds every call: a dead or hung store answers within `commandTimeout`. */
-  private bounded<T>(work: Promise<T>): Promise<T> {
+  /**
+   * Bounds every call in time (`commandTimeout`) and in number (`maxPendingCommands`): a dead or
+   * hung store answers within the timeout, and the calls piling up behind a hung connection
+   * (whatever the client's own queue settings) stop at the cap instead of growing memory.
+   */
+  private bounded<T>(start: () => Promise<T>): Promise<T> {
+    if (this.pending >= this.maxPending)
+      return Promise.reject(new SessionStoreUnavailableError('too many calls in flight'));
+    this.pending++;
+    let work: Promise<T>;
+    try {
+      work = start();
+    } catch (err) {
+      work = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const settled = () => {
+      this.pending--;
+    };
+    work.then(settled, settled);
     // One promise and one timer per call (no Promise.race): this runs on every request.
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => reject(new SessionStoreUnavailableError('timeout')), this.timeout);
@@ -139,28 +177,9 @@ export class RedisSessionRepository implements SessionRepository {
     });
   }
 
-  private evalScript(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
-    const noScript = (err: Error) => String(err?.message).startsWith('NOSCRIPT');
-    if (this.kind === 'redis-cluster') {
-      // node-redis 4 routes a cluster EVAL/EVALSHA by its sha, not its first key: the call lands on
-      // an arbitrary node and lives on MOVED redirects (often failing). Route by the first key here.
-      const cluster = this.client as RedisClusterClient;
-      const tail = [String(keys.length), ...keys, ...args];
-      return cluster.sendCommand(keys[0], false, ['EVALSHA', script.sha, ...tail]).catch((err: Error) => {
-        if (noScript(err)) return cluster.sendCommand(keys[0], false, ['EVAL', script.source, ...tail]);
-        throw err;
-      });
-    }
-    const options = { keys, arguments: args };
-    return this.client.evalSha(script.sha, options).catch((err: Error) => {
-      if (noScript(err)) return this.client.eval(script.source, options);
-      throw err;
-    });
-  }
-
   private run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
     if (!this.isReady()) return Promise.reject(new SessionStoreUnavailableError('not connected'));
-    return this.bounded(this.evalScript(script, keys, args));
+    return this.bounded(() => this.commands.evalScript(script, keys, args));
   }
 
   async create(s: NewSession): Promise<void> {
@@ -280,22 +299,16 @@ export class RedisSessionRepository implements SessionRepository {
     return out.sort((x, y) => x.createdAt - y.createdAt);
   }
 
-  private async nodes(): Promise<RedisNodeClient[]> {
-    if (this.kind === 'redis') return [this.client as RedisNodeClient];
-    const cluster = this.client as RedisClusterClient;
-    return Promise.all(cluster.masters.map(async (m) => cluster.nodeClient(m)));
-  }
-
   /** Prunes index entries of sessions that are gone, with SCAN in bounded batches, on every master. */
   async cleanup(now: number, batchSize: number, idleTimeoutMs: number): Promise<CleanupResult> {
     if (!this.isReady()) throw new SessionStoreUnavailableError('not connected');
     const result: CleanupResult = { scanned: 0, removed: 0 };
     const pattern = this.keys.indexPattern();
-    for (const node of await this.nodes()) {
-      let cursor = 0;
+    for (const node of await this.bounded(() => this.commands.masters())) {
+      let cursor = '0';
       do {
-        const page = await this.bounded(node.scan(cursor, { MATCH: pattern, COUNT: batchSize, TYPE: 'zset' }));
-        cursor = Number(page.cursor);
+        const page = await this.bounded(() => node.scan(cursor, pattern, batchSize, 'zset'));
+        cursor = page.cursor;
         result.scanned += page.keys.length;
         const removed = await Promise.all(
           page.keys.map((k) =>
@@ -303,15 +316,15 @@ export class RedisSessionRepository implements SessionRepository {
           ),
         );
         for (const n of removed) result.removed += Number(n);
-      } while (cursor !== 0);
+      } while (cursor !== '0');
     }
     return result;
   }
 
   async ping(): Promise<void> {
     if (!this.isReady()) throw new SessionStoreUnavailableError('not connected');
-    const nodes = await this.bounded(this.nodes());
-    await this.bounded(Promise.all(nodes.map((n) => n.ping())));
+    const nodes = await this.bounded(() => this.commands.masters());
+    await this.bounded(() => Promise.all(nodes.map((n) => n.ping())));
   }
 
   /**

@@ -387,7 +387,7 @@ describe('CSRF on a real Redis', () => {
   });
 
   it('serves from Redis', async () => {
-    await request(sample.url).get('/health').expect(200, { status: 'ok', store: 'redis' });
+    await request(sample.url).get('/health').expect(200, { status: 'ok', store: 'redis', redisClient: 'redis-yet' });
   });
 
   describe('core cases', () => coreCases(() => ({ url: sample.url })));

@@ -267,7 +267,7 @@ describe('redis-backed corpus', () => {
   });
   corpusSuite('real Redis', async () => {
     const s = await startSample({ refreshGrace: 0, store: store.store });
-    await request(s.url).get('/health').expect(200, { status: 'ok', store: 'redis' });
+    await request(s.url).get('/health').expect(200, { status: 'ok', store: 'redis', redisClient: 'redis-yet' });
     return s;
   });
 });
