@@ -11,6 +11,7 @@ import request from 'supertest';
 import { type RedisStoreLike, SessionRepository } from '../../lib/index.js';
 import { ALICE, BOB } from '../utils/http.js';
 import { startRedis, type RedisProcess } from '../utils/redis.js';
+import { testAdapter } from '../utils/http-adapter.js';
 import { type RunningSample, startSample } from '../utils/sample-app.js';
 import { timedGet, until } from './ops-helpers.js';
 
@@ -85,7 +86,7 @@ describe('fail closed on a real redis-server (sample wired from REDIS_URL)', () 
     tokens = res.body;
     expect((await me()).status).toBe(200);
     const health = await request(sample.url).get('/health').expect(200);
-    expect(health.body).toEqual({ status: 'ok', store: 'redis' });
+    expect(health.body).toEqual({ status: 'ok', store: 'redis', adapter: testAdapter() });
   });
 
   it('Redis killed: 503 with Retry-After within the bound, never 200 or 500, and /health is 503', async () => {
@@ -107,7 +108,7 @@ describe('fail closed on a real redis-server (sample wired from REDIS_URL)', () 
 
     const health = await request(sample.url).get('/health');
     expect(health.status).toBe(503);
-    expect(health.body).toEqual({ status: 'unavailable', store: 'redis' });
+    expect(health.body).toEqual({ status: 'unavailable', store: 'redis', adapter: testAdapter() });
     // The process itself is fine: a route without sessions still answers.
     await request(sample.url).get('/').expect(200);
   });

@@ -1,0 +1,4 @@
+/** test/e2e/lifecycle.e2e-spec.ts on Fastify (run-on-fastify.ts). */
+import './run-on-fastify.js';
+
+await import('../e2e/lifecycle.e2e-spec.js');
