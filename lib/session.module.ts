@@ -11,6 +11,7 @@ import { SessionEvents } from './events/session-events.service.js';
 import { SessionHealthIndicator } from './health/session-health.indicator.js';
 import { SessionHttpService } from './http/session-http.service.js';
 import { SessionRouteHeaders } from './http/route-headers.js';
+import { SessionRoutes } from './http/session-routes.js';
 import { SessionTransport } from './http/session-transport.js';
 import { TokenResponseInterceptor } from './interceptors/token-response.interceptor.js';
 import { SessionRepository } from './interfaces/session-repository.interface.js';
@@ -36,6 +37,7 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     SessionCsrfPolicy,
     SessionEvents,
     SessionService,
+    SessionRoutes,
     SessionTransport,
     SessionHttpService,
     SessionRouteHeaders,

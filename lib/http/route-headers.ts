@@ -1,7 +1,6 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { ResolvedSessionOptions } from '../session-options.js';
-import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
+import { SessionRoutes } from './session-routes.js';
 
 /** What every answer under the module's routes carries, errors included. */
 export const ROUTE_HEADERS: ReadonlyArray<readonly [string, string]> = [
@@ -64,20 +63,20 @@ export function isUnderPrefix(url: string, prefix: readonly string[]): boolean {
 @Injectable()
 export class SessionRouteHeaders implements OnApplicationBootstrap, OnApplicationShutdown {
   private server: RawServer | undefined;
-  private readonly prefix: string[];
+  private prefix: readonly string[] = [];
   private readonly listener: RawListener = (req, res) => {
     if (res.headersSent || typeof req.url !== 'string' || !isUnderPrefix(req.url, this.prefix)) return;
     for (const [name, value] of ROUTE_HEADERS) res.setHeader(name, value);
   };
 
   constructor(
-    @Inject(SESSION_RESOLVED_OPTIONS) options: ResolvedSessionOptions,
+    private readonly routes: SessionRoutes,
     private readonly adapterHost: HttpAdapterHost,
-  ) {
-    this.prefix = normalisedSegments(options.routePrefix);
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
+    // Read now: the app's global prefix and versioning are set before it initialises.
+    this.prefix = this.routes.paths.baseSegments;
     const server = this.adapterHost.httpAdapter?.getHttpServer?.() as Partial<RawServer> | undefined;
     if (typeof server?.prependListener !== 'function' || typeof server.off !== 'function') return;
     this.server = server as RawServer;
