@@ -46,8 +46,12 @@ export class PathJar {
   }
 
   /** An unsafe request with the CSRF token, as the demo page sends it; answers are absorbed. */
-  async post(path: string, body?: object) {
-    const req = request(this.url).post(path).set('Cookie', this.cookieHeader(path)).set('X-CSRF-Token', this.csrf);
+  async post(path: string, body?: object, headers: Record<string, string> = {}) {
+    const req = request(this.url)
+      .post(path)
+      .set('Cookie', this.cookieHeader(path))
+      .set('X-CSRF-Token', this.csrf)
+      .set(headers);
     const res = await (body ? req.send(body) : req);
     this.absorb(res);
     return res;

@@ -111,6 +111,18 @@ describe.each(ADAPTERS.flatMap((adapter) => (['memory', 'redis'] as const).map((
   },
 );
 
+describe.each(ADAPTERS)('a JSON-typed POST without a body, as fetch sends it, on %s', (adapter) => {
+  it('refresh and logout answer as for no body (Fastify refused the empty JSON body with 400)', async () => {
+    const app = await start({ adapter, options: { store: new MemorySessionRepository() } });
+    const jar = new PathJar(app.url);
+    jar.absorb(await request(app.url).post('/auth/login').send(ALICE).expect(200));
+    const emptyJson = (path: string) =>
+      jar.post(path, undefined, { 'Content-Type': 'application/json', 'Content-Length': '0' });
+    expect((await emptyJson('/auth/refresh')).status).toBe(200);
+    expect((await emptyJson('/auth/logout')).status).toBe(204);
+  });
+});
+
 describe.each(ADAPTERS)('global prefix with the refresh route excluded on %s', (adapter) => {
   it('the cookie Path follows the exclusion: /auth/refresh, and refresh works there', async () => {
     const app = await start({
