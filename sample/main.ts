@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { SessionConfigError } from '../lib/index.js';
+import { apiPrefixFromEnv, applyApiPrefix } from './api-prefix.config.js';
 import { AppModule } from './app.module.js';
 import {
   applyAdapterSettings,
@@ -18,6 +19,7 @@ async function bootstrap(): Promise<void> {
     abortOnError: false,
   });
   applyAdapterSettings(app, trustProxy);
+  applyApiPrefix(app, apiPrefixFromEnv());
   app.enableShutdownHooks();
   const port = Number(process.env.PORT ?? 3000);
   const host = listenHost(adapter);
