@@ -34,6 +34,8 @@ export interface ResolvedSessionOptions extends SessionKeyMaterial {
   clock: () => number;
   onEvent: ((event: SessionAuditEvent) => void) | undefined;
   routePrefix: string;
+  /** `refreshPath` as given; the path really used comes from `SessionRoutes` (http/session-routes.ts). */
+  refreshPathOption: string | undefined;
 }
 
 function positive(value: number | undefined, fallback: number, what: string): number {
@@ -174,5 +176,6 @@ export function resolveSessionOptions(
     clock: clock.now,
     onEvent: options.onEvent,
     routePrefix: cleanPrefix,
+    refreshPathOption: options.refreshPath,
   };
 }

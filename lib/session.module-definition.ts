@@ -1,7 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { SessionModuleOptions } from './interfaces/session-module-options.interface.js';
 import { createSessionController } from './controllers/session.controller.js';
-import { SESSION_ROUTE_PREFIX } from './session.internal-constants.js';
+import { SESSION_CONTROLLER, SESSION_ROUTE_PREFIX } from './session.internal-constants.js';
 
 /** Definition-time choices (they shape the module, so they cannot come from async options). */
 export interface SessionModuleExtras {
@@ -21,11 +21,16 @@ export const {
   .setFactoryMethodName('createSessionOptions')
   .setExtras<SessionModuleExtras>({ isGlobal: true, routes: { prefix: 'auth' } }, (definition, extras) => {
     const prefix = extras.routes === false ? 'auth' : (extras.routes?.prefix ?? 'auth');
+    const controller = extras.routes === false ? null : createSessionController(prefix);
     return {
       ...definition,
       global: extras.isGlobal ?? true,
-      controllers: extras.routes === false ? [] : [createSessionController(prefix)],
-      providers: [...(definition.providers ?? []), { provide: SESSION_ROUTE_PREFIX, useValue: prefix }],
+      controllers: controller ? [controller] : [],
+      providers: [
+        ...(definition.providers ?? []),
+        { provide: SESSION_ROUTE_PREFIX, useValue: prefix },
+        { provide: SESSION_CONTROLLER, useValue: controller },
+      ],
     };
   })
   .build();

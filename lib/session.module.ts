@@ -12,6 +12,7 @@ import { SessionHealthIndicator } from './health/session-health.indicator.js';
 import { SessionHttpService } from './http/session-http.service.js';
 import { SessionJwksService } from './jwks/session-jwks.service.js';
 import { SessionRouteHeaders } from './http/route-headers.js';
+import { SessionRoutes } from './http/session-routes.js';
 import { SessionTransport } from './http/session-transport.js';
 import { TokenResponseInterceptor } from './interceptors/token-response.interceptor.js';
 import { SessionRepository } from './interfaces/session-repository.interface.js';
@@ -37,6 +38,7 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     SessionCsrfPolicy,
     SessionEvents,
     SessionService,
+    SessionRoutes,
     SessionTransport,
     SessionHttpService,
     SessionRouteHeaders,

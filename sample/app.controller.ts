@@ -1,4 +1,5 @@
 import { BadRequestException, Body, Controller, Get, Post, Res } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { Authenticated, CurrentUser, SessionHealthIndicator } from '../lib/index.js';
 import { UsersService } from './users.service.js';
 
@@ -10,6 +11,7 @@ export class AppController {
   constructor(
     private readonly users: UsersService,
     private readonly health: SessionHealthIndicator,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   @Get('me')
@@ -45,9 +47,12 @@ export class AppController {
   async healthCheck(@Res({ passthrough: true }) res: { status(code: number): unknown }) {
     const h = await this.health.check();
     if (h.status !== 'up') res.status(503);
+    // The platform that really serves the request (`express` | `fastify`), not what the environment asked for.
+    const adapter = this.adapterHost.httpAdapter.getType();
     return {
       status: h.status === 'up' ? 'ok' : 'unavailable',
       store: h.store,
+      adapter,
       ...(h.redisClient && { redisClient: h.redisClient }),
     };
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Controller, Get, Header } from '@nestjs/common';
+import { apiPrefixFromEnv } from './api-prefix.config.js';
 
 const asset = (name: string) => readFileSync(new URL(`./public/${name}`, import.meta.url), 'utf8');
 const PAGE = asset('index.html');
@@ -16,12 +17,18 @@ export const DEMO_PAGE_CSP =
 /** `GET /`: the demo page (DESIGN.md, the sample's contract) and the two files it loads. */
 @Controller()
 export class DemoPageController {
+  // API_PREFIX allows only path-segment characters, so it needs no HTML escaping.
+  private readonly page = PAGE.replace(
+    '<meta name="api-base" content="" />',
+    `<meta name="api-base" content="${apiPrefixFromEnv() ? `/${apiPrefixFromEnv()}` : ''}" />`,
+  );
+
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Content-Security-Policy', DEMO_PAGE_CSP)
   @Header('X-Content-Type-Options', 'nosniff')
-  page(): string {
-    return PAGE;
+  index(): string {
+    return this.page;
   }
 
   @Get('demo.js')

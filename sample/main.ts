@@ -1,18 +1,30 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SessionConfigError } from '../lib/index.js';
+import { apiPrefixFromEnv, applyApiPrefix } from './api-prefix.config.js';
 import { AppModule } from './app.module.js';
+import {
+  applyAdapterSettings,
+  createHttpAdapter,
+  httpAdapterFromEnv,
+  listenHost,
+  trustProxyFromEnv,
+} from './http-adapter.config.js';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(), { abortOnError: false });
-  app.disable('x-powered-by');
-  if (process.env.TRUST_PROXY) app.set('trust proxy', process.env.TRUST_PROXY);
+  const adapter = httpAdapterFromEnv();
+  const trustProxy = trustProxyFromEnv();
+  const app = await NestFactory.create(AppModule.register(), createHttpAdapter(adapter, trustProxy), {
+    abortOnError: false,
+  });
+  applyAdapterSettings(app, trustProxy);
+  applyApiPrefix(app, apiPrefixFromEnv());
   app.enableShutdownHooks();
   const port = Number(process.env.PORT ?? 3000);
-  await app.listen(port);
-  new Logger('Sample').log(`listening on http://localhost:${port}`);
+  const host = listenHost(adapter);
+  await (host ? app.listen(port, host) : app.listen(port));
+  new Logger('Sample').log(`listening on http://localhost:${port} (${adapter})`);
 }
 
 bootstrap().catch((err: unknown) => {

@@ -47,6 +47,6 @@ describe('sample on Fastify', () => {
     const bad = await request(url).get('/me').set('Authorization', 'Bearer a.b.c').expect(401);
     expect(bad.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
     await request(url).post('/auth/login').set('Content-Type', 'application/json').send('{"email":').expect(400);
-    await request(url).get('/health').expect(200, { status: 'ok', store: 'memory' });
+    await request(url).get('/health').expect(200, { status: 'ok', store: 'memory', adapter: 'fastify' });
   });
 });

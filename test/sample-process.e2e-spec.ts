@@ -87,7 +87,7 @@ describe('the sample as a process (env contract)', () => {
   it('without SESSION_SECRET serves on the memory store with a random secret and a warning', async () => {
     const p = await started({});
     expect(p.output()).toMatch(/SESSION_SECRET is not set/);
-    await request(p.url).get('/health').expect(200, { status: 'ok', store: 'memory' });
+    await request(p.url).get('/health').expect(200, { status: 'ok', store: 'memory', adapter: 'express' });
     const res = await request(p.url).post('/auth/login').send(ALICE).expect(200);
     const cookies = parseSetCookies(res);
     expect(cookies.some((c) => c.name === '__Host-session' && c.attrs.secure === true)).toBe(true);
@@ -107,7 +107,9 @@ describe('the sample as a process (env contract)', () => {
 
   it('REDIS_URL selects Redis', async () => {
     const p = await started({ SESSION_SECRET: TEST_SECRET, REDIS_URL: redis.url });
-    await request(p.url).get('/health').expect(200, { status: 'ok', store: 'redis', redisClient: 'redis-yet' });
+    await request(p.url)
+      .get('/health')
+      .expect(200, { status: 'ok', store: 'redis', adapter: 'express', redisClient: 'redis-yet' });
     const login = await request(p.url).post('/auth/login').set('X-Auth-Transport', 'header').send(ALICE).expect(200);
     await request(p.url).get('/me').set('Authorization', `Bearer ${login.body.accessToken}`).expect(200);
   });
@@ -115,7 +117,9 @@ describe('the sample as a process (env contract)', () => {
   it('REDIS_CLUSTER_NODES selects Redis Cluster', async () => {
     const nodes = cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',');
     const p = await started({ SESSION_SECRET: TEST_SECRET, REDIS_CLUSTER_NODES: nodes });
-    await request(p.url).get('/health').expect(200, { status: 'ok', store: 'redis-cluster', redisClient: 'redis-yet' });
+    await request(p.url)
+      .get('/health')
+      .expect(200, { status: 'ok', store: 'redis-cluster', adapter: 'express', redisClient: 'redis-yet' });
     const login = await request(p.url).post('/auth/login').set('X-Auth-Transport', 'header').send(ALICE).expect(200);
     await request(p.url).get('/me').set('Authorization', `Bearer ${login.body.accessToken}`).expect(200);
   });

@@ -1,7 +1,7 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { ResolvedSessionOptions } from '../session-options.js';
-import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
+import { evenOutPlatform, type HttpPlatform } from './platform-parity.js';
+import { SessionRoutes } from './session-routes.js';
 
 /** What every answer under the module's routes carries, errors included. */
 export const ROUTE_HEADERS: ReadonlyArray<readonly [string, string]> = [
@@ -18,7 +18,10 @@ interface RawResponse {
   headersSent?: boolean;
   setHeader(name: string, value: string): unknown;
 }
-type RawListener = (req: { url?: string }, res: RawResponse) => void;
+type RawListener = (
+  req: { url?: string; headers: Record<string, string | string[] | undefined> },
+  res: RawResponse,
+) => void;
 
 /**
  * The lower-cased path segments of a request target, the way a lenient router could see them:
@@ -64,20 +67,23 @@ export function isUnderPrefix(url: string, prefix: readonly string[]): boolean {
 @Injectable()
 export class SessionRouteHeaders implements OnApplicationBootstrap, OnApplicationShutdown {
   private server: RawServer | undefined;
-  private readonly prefix: string[];
+  private prefix: readonly string[] = [];
+  private platform: HttpPlatform = 'express';
   private readonly listener: RawListener = (req, res) => {
     if (res.headersSent || typeof req.url !== 'string' || !isUnderPrefix(req.url, this.prefix)) return;
     for (const [name, value] of ROUTE_HEADERS) res.setHeader(name, value);
+    evenOutPlatform(this.platform, req);
   };
 
   constructor(
-    @Inject(SESSION_RESOLVED_OPTIONS) options: ResolvedSessionOptions,
+    private readonly routes: SessionRoutes,
     private readonly adapterHost: HttpAdapterHost,
-  ) {
-    this.prefix = normalisedSegments(options.routePrefix);
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
+    // Read now: the app's global prefix and versioning are set before it initialises.
+    this.prefix = this.routes.paths.baseSegments;
+    this.platform = this.adapterHost.httpAdapter?.getType?.() ?? 'express';
     const server = this.adapterHost.httpAdapter?.getHttpServer?.() as Partial<RawServer> | undefined;
     if (typeof server?.prependListener !== 'function' || typeof server.off !== 'function') return;
     this.server = server as RawServer;

@@ -4,6 +4,7 @@ import { resolveSessionOptions } from '../session-options.js';
 import { SessionConfigError } from '../session.errors.js';
 import type { SessionModuleOptions } from '../interfaces/session-module-options.interface.js';
 import type { HttpResponseLike } from './http-request.js';
+import type { SessionRoutes } from './session-routes.js';
 import { SessionTransport } from './session-transport.js';
 
 const SECRET = 'Zq3v9pT1xK8mW2rB7nL4cY6hJ0dF5gS1aE3uI9oP2tR';
@@ -35,6 +36,8 @@ function transport(options: Partial<SessionModuleOptions> = {}): SessionTranspor
   return new SessionTransport(
     resolveSessionOptions({ secret: SECRET, ...options }, 'auth', { now: () => NOW, store: 'server' }),
     host,
+    // Where the app serves the refresh route is found at bootstrap; here it is given.
+    { paths: { refreshPath: '/auth/refresh', baseSegments: ['auth'] } } as unknown as SessionRoutes,
   );
 }
 

@@ -7,6 +7,7 @@ import { SessionConfigError, SessionUnauthorizedError } from '../session.errors.
 import { AMBIGUOUS, readCookieCopies, readCookies } from './cookies.js';
 import { toHttpRefusal } from './http-errors.js';
 import { ROUTE_HEADERS } from './route-headers.js';
+import { SessionRoutes } from './session-routes.js';
 import { header, type HttpRequestLike, type HttpResponseLike, isHttps } from './http-request.js';
 
 /**
@@ -31,7 +32,6 @@ const MAX_REFRESH_COOKIE_COPIES = 8;
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 // The rules Nest's `setCookie` enforces, checked once at startup instead of failing a login with 500.
 const COOKIE_DOMAIN = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-const COOKIE_PATH = /^[ -:<-~]*$/;
 const SAME_SITE = { Strict: 'strict', Lax: 'lax', None: 'none' } as const;
 
 /**
@@ -47,15 +47,11 @@ export class SessionTransport implements OnModuleInit {
   constructor(
     @Inject(SESSION_RESOLVED_OPTIONS) private readonly options: ResolvedSessionOptions,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly routes: SessionRoutes,
   ) {
-    const { domain, refreshPath } = options.cookies;
+    const { domain } = options.cookies;
     if (domain && !COOKIE_DOMAIN.test(domain)) {
       throw new SessionConfigError(`cookies.domain "${domain}" is not a host name (like example.com)`);
-    }
-    if (!COOKIE_PATH.test(refreshPath)) {
-      throw new SessionConfigError(
-        `the route prefix gives the refresh cookie path "${refreshPath}", which a cookie cannot carry`,
-      );
     }
   }
 
@@ -142,17 +138,17 @@ export class SessionTransport implements OnModuleInit {
     this.setCookie(res, c.accessName, token, expiresAt, '/', c.accessSameSite);
   }
 
-  /** Sets the refresh cookie, scoped to the refresh route. `expiresAt` in ms. */
+  /** Sets the refresh cookie, scoped to the refresh route where the app really serves it. `expiresAt` in ms. */
   setRefreshCookie(res: HttpResponseLike, token: string, expiresAt: number): void {
     const c = this.options.cookies;
-    this.setCookie(res, c.refreshName, token, expiresAt, c.refreshPath, c.refreshSameSite);
+    this.setCookie(res, c.refreshName, token, expiresAt, this.routes.paths.refreshPath, c.refreshSameSite);
   }
 
   /** Expires both cookies with the attributes they were set with. */
   clearCookies(res: HttpResponseLike): void {
     const c = this.options.cookies;
     this.setCookie(res, c.accessName, '', 0, '/', c.accessSameSite);
-    this.setCookie(res, c.refreshName, '', 0, c.refreshPath, c.refreshSameSite);
+    this.setCookie(res, c.refreshName, '', 0, this.routes.paths.refreshPath, c.refreshSameSite);
   }
 
   /**

@@ -157,6 +157,13 @@ export interface SessionModuleOptions {
    * `SessionHttpService.login()`. Honours the app's `trust proxy` setting. @default false
    */
   requireHttps?: boolean;
+  /**
+   * The path clients reach the refresh route at, e.g. `/api/session/refresh`: the refresh cookie's
+   * `Path` and where the module's no-store headers apply. Unset: read from Nest's router at
+   * bootstrap (global prefix, versioning, `RouterModule`). Set it with `routes: false` (your own
+   * controller), or when a proxy in front rewrites paths.
+   */
+  refreshPath?: string;
   /** Called with every audit event (in addition to `SessionEvents` subscribers). */
   onEvent?: (event: SessionAuditEvent) => void;
 }

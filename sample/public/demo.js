@@ -1,12 +1,14 @@
 // The demo page's script: a file, not inline, so the page's CSP can be 'self' only.
 let csrfToken = null;
+// The API's base path (API_PREFIX, e.g. "/api"), from the page's <meta name="api-base">.
+const apiBase = document.querySelector('meta[name="api-base"]')?.getAttribute('content') ?? '';
 const out = document.getElementById('out');
 const statusEl = document.getElementById('status');
 
 async function call(method, path, body) {
   const headers = { 'Content-Type': 'application/json' };
   if (csrfToken && method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
-  const res = await fetch(path, {
+  const res = await fetch(apiBase + path, {
     method,
     headers,
     credentials: 'same-origin',

@@ -12,6 +12,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import request from 'supertest';
 import { ADMIN } from '../utils/http.js';
 import { freePort } from '../utils/redis.js';
+import { apiPrefixFromEnv, applyApiPrefix } from '../../sample/api-prefix.config.js';
 import { type RunningSample, startSample } from '../utils/sample-app.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -278,6 +279,47 @@ describe.each([
     expect(logout.status).toBe(204);
     expect(await page.textContent('#status')).toBe('logged out');
     expect(await sessionCookies()).toEqual([]);
+    expect((await press(page, 'me-btn')).status).toBe(401);
+  });
+});
+
+/**
+ * API_PREFIX=api on both platforms: the page stays at / and reaches the API under /api (its script
+ * reads the prefix from a meta tag); Chromium keeps the refresh cookie at /api/auth/refresh and
+ * sends it there, so the page's refresh works.
+ */
+describe.each(['express', 'fastify'] as const)('the demo page in Chromium with API_PREFIX=api on %s', (adapter) => {
+  let sample: RunningSample;
+  let context: BrowserContext;
+  let page: Page;
+  const previous = process.env.API_PREFIX;
+
+  beforeAll(async () => {
+    process.env.API_PREFIX = 'api'; // read by the demo page's controller, as in the built sample
+    sample = await startSample({}, { adapter, configure: (app) => applyApiPrefix(app, apiPrefixFromEnv()) });
+    context = await browser.newContext();
+    page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+  });
+  afterAll(async () => {
+    if (previous === undefined) delete process.env.API_PREFIX;
+    else process.env.API_PREFIX = previous;
+    await context?.close();
+    await sample?.close();
+  });
+
+  it('logs in, calls /api/me, refreshes through the cookie scoped to /api/auth/refresh, logs out', async () => {
+    await page.goto(`http://localhost:${new URL(sample.url).port}/`);
+    await page.waitForSelector('#out[data-status="401"]'); // GET /api/auth/csrf, logged out
+    expect((await press(page, 'login-btn')).status).toBe(200);
+    const refreshCookie = (await context.cookies()).find((c) => c.name === '__Secure-refresh');
+    expect(refreshCookie?.path).toBe('/api/auth/refresh');
+    expect((await press(page, 'me-btn')).status).toBe(200);
+    expect((await press(page, 'note-btn')).status).toBe(201);
+    const refreshed = await press(page, 'refresh-btn');
+    expect(refreshed.status).toBe(200);
+    expect((await press(page, 'me-btn')).status).toBe(200);
+    expect((await press(page, 'logout-btn')).status).toBe(204);
     expect((await press(page, 'me-btn')).status).toBe(401);
   });
 });

@@ -5,6 +5,7 @@
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { ADMIN, ALICE, BOB, CookieClient, loginHeader } from '../utils/http.js';
+import { testAdapter } from '../utils/http-adapter.js';
 import type { RunningSample } from '../utils/sample-app.js';
 import { parseSetCookies, setCookie } from '../utils/set-cookie.js';
 import { E2eHarness, STORES } from './helpers/store-matrix.js';
@@ -168,7 +169,7 @@ describe.each(STORES)('HTTP contract on the $name store', (store) => {
     it('GET /health answers 200 {status: "ok", store}', async () => {
       const res = await request(url).get('/health');
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ status: 'ok', store: store.name });
+      expect(res.body).toEqual({ status: 'ok', store: store.name, adapter: testAdapter() });
     });
   });
 

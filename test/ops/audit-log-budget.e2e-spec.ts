@@ -165,7 +165,7 @@ describe.each(stores)('audit log budget ($name store)', ({ setup }) => {
     sample = await startSample(
       { ...o.options, refreshGrace: GRACE },
       // The client address comes from X-Forwarded-For, so one test can speak from several sources.
-      { logger, clock, configure: (app) => void app.set('trust proxy', true) },
+      { logger, clock, trustProxy: true },
     );
   });
 

@@ -46,7 +46,7 @@ describe('Redis Cluster (3 masters)', () => {
 
   it('/health reports redis-cluster', async () => {
     const res = await request(sample.url).get('/health').expect(200);
-    expect(res.body).toEqual({ status: 'ok', store: 'redis-cluster', redisClient: 'redis-yet' });
+    expect(res.body).toEqual({ status: 'ok', store: 'redis-cluster', adapter: 'express', redisClient: 'redis-yet' });
   });
 
   it('login, /me, refresh, reuse detection ends the session', async () => {

@@ -13,6 +13,7 @@ import { ALICE, BOB } from '../utils/http.js';
 import { startRedis, type RedisProcess } from '../utils/redis.js';
 import { type RunningSample, startSample } from '../utils/sample-app.js';
 import { timedGet, until } from './ops-helpers.js';
+import { testAdapter } from '../utils/http-adapter.js';
 
 const BOUND_MS = 1500; // commandTimeout (1000 ms default) plus slack for a loaded CI machine
 
@@ -108,7 +109,7 @@ describe.each(['redis-yet', 'node-redis', 'ioredis'])(
       tokens = res.body;
       expect((await me()).status).toBe(200);
       const health = await request(sample.url).get('/health').expect(200);
-      expect(health.body).toEqual({ status: 'ok', store: 'redis', redisClient });
+      expect(health.body).toEqual({ status: 'ok', store: 'redis', adapter: testAdapter(), redisClient });
     });
 
     it('Redis killed: 503 with Retry-After within the bound, never 200 or 500, and /health is 503', async () => {
@@ -130,7 +131,7 @@ describe.each(['redis-yet', 'node-redis', 'ioredis'])(
 
       const health = await request(sample.url).get('/health');
       expect(health.status).toBe(503);
-      expect(health.body).toEqual({ status: 'unavailable', store: 'redis', redisClient });
+      expect(health.body).toEqual({ status: 'unavailable', store: 'redis', adapter: testAdapter(), redisClient });
       // The process itself is fine: a route without sessions still answers.
       await request(sample.url).get('/').expect(200);
     });

@@ -91,7 +91,9 @@ describe.each(CLIENT_CASES)('the sample on $client (single redis-server)', ({ cl
   });
 
   it('/health names the store and the client', async () => {
-    await request(sample.url).get('/health').expect(200, { status: 'ok', store: 'redis', redisClient: client });
+    await request(sample.url)
+      .get('/health')
+      .expect(200, { status: 'ok', store: 'redis', adapter: 'express', redisClient: client });
   });
 
   it('login, /me, refresh, logout: the session ends on the very next request', async () => {
@@ -163,7 +165,9 @@ describe.each(CLIENT_CASES)('the sample on $client (3-master cluster)', ({ clien
   });
 
   it('/health names the cluster and the client', async () => {
-    await request(sample.url).get('/health').expect(200, { status: 'ok', store: 'redis-cluster', redisClient: client });
+    await request(sample.url)
+      .get('/health')
+      .expect(200, { status: 'ok', store: 'redis-cluster', adapter: 'express', redisClient: client });
   });
 
   it('GET /me of users on every master: one EVALSHA each across the masters, none refused with MOVED', async () => {
@@ -187,7 +191,9 @@ describe.each(CLIENT_CASES)('the sample on $client (3-master cluster)', ({ clien
     let own: RunningSample | undefined;
     try {
       own = await startSample();
-      await request(own.url).get('/health').expect(200, { status: 'ok', store: 'redis-cluster', redisClient: client });
+      await request(own.url)
+        .get('/health')
+        .expect(200, { status: 'ok', store: 'redis-cluster', adapter: 'express', redisClient: client });
       const t = await loginHeader(own.url);
       await request(own.url).get('/me').set(bearer(t.accessToken)).expect(200);
     } finally {

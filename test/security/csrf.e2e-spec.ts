@@ -7,6 +7,7 @@ import request from 'supertest';
 import type { Test as SuperRequest } from 'supertest';
 import { ADMIN, ALICE, BOB, CookieClient, loginHeader } from '../utils/http.js';
 import { type RedisProcess, startRedis } from '../utils/redis.js';
+import { testAdapter } from '../utils/http-adapter.js';
 import { type RunningSample, startSample } from '../utils/sample-app.js';
 import { parseSetCookies } from '../utils/set-cookie.js';
 import { redisTestStore, type TestStore } from '../utils/stores.js';
@@ -387,7 +388,9 @@ describe('CSRF on a real Redis', () => {
   });
 
   it('serves from Redis', async () => {
-    await request(sample.url).get('/health').expect(200, { status: 'ok', store: 'redis', redisClient: 'redis-yet' });
+    await request(sample.url)
+      .get('/health')
+      .expect(200, { status: 'ok', store: 'redis', adapter: testAdapter(), redisClient: 'redis-yet' });
   });
 
   describe('core cases', () => coreCases(() => ({ url: sample.url })));

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { ALICE, BOB, CookieClient, loginHeader } from '../utils/http.js';
 import { type RedisProcess, startRedis } from '../utils/redis.js';
+import { testAdapter } from '../utils/http-adapter.js';
 import { type RunningSample, startSample } from '../utils/sample-app.js';
 import { redisTestStore, type TestStore } from '../utils/stores.js';
 import { cookieCorpus, type LiveTokens, tokenCorpus } from './support/corpus.js';
@@ -267,7 +268,9 @@ describe('redis-backed corpus', () => {
   });
   corpusSuite('real Redis', async () => {
     const s = await startSample({ refreshGrace: 0, store: store.store });
-    await request(s.url).get('/health').expect(200, { status: 'ok', store: 'redis', redisClient: 'redis-yet' });
+    await request(s.url)
+      .get('/health')
+      .expect(200, { status: 'ok', store: 'redis', adapter: testAdapter(), redisClient: 'redis-yet' });
     return s;
   });
 });

@@ -12,10 +12,7 @@ const started: RunningSample[] = [];
 afterAll(() => Promise.all(started.map((s) => s.close())));
 
 async function start(trustProxy?: string, store = new MemorySessionRepository()): Promise<string> {
-  const s = await startSample(
-    { requireHttps: true, store },
-    { configure: (app) => void (trustProxy && app.getHttpAdapter().getInstance().set('trust proxy', trustProxy)) },
-  );
+  const s = await startSample({ requireHttps: true, store }, { trustProxy });
   started.push(s);
   return s.url;
 }

@@ -1,7 +1,8 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../sample/app.module.js';
+import { type TrustProxy } from '../../sample/http-adapter.config.js';
+import { createTestApp, type TestAdapter, testAdapter } from './http-adapter.js';
 import type { SessionModuleOptions } from '../../lib/index.js';
 import { SESSION_CLOCK } from '../../lib/session.internal-constants.js';
 import type { SessionClock } from '../../lib/session-clock.js';
@@ -47,8 +48,12 @@ export interface RunningSample {
 export interface SampleHooks {
   /** Replaces the default silent logger (e.g. to capture log lines). */
   logger?: LoggerService | false;
-  /** Runs on the app before it listens (e.g. to set Express's `trust proxy`). */
-  configure?: (app: NestExpressApplication) => void | Promise<void>;
+  /** Runs on the app before it listens (e.g. `setGlobalPrefix`); for trust proxy use `trustProxy`. */
+  configure?: (app: INestApplication) => void | Promise<void>;
+  /** The HTTP platform. @default testAdapter(): `TEST_HTTP_ADAPTER`, else express */
+  adapter?: TestAdapter;
+  /** Trust proxy, as both platforms read it (Express `app.set`, Fastify's constructor option). */
+  trustProxy?: TrustProxy;
   /** The module's time (see `withClock`). */
   clock?: TestTime;
   /** Whose clock decides on Redis when `clock` is given. @default 'local' */
@@ -68,8 +73,16 @@ export async function startSample(
   const builder = Test.createTestingModule({ imports: [AppModule.register(options)] });
   const moduleRef = await withClock(builder, opts.clock, opts.storeClock).compile();
   // `opts.logger` lets a test capture the module's log lines (audit events); silent by default.
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: opts.logger ?? false });
+  const app = createTestApp(moduleRef, opts.adapter ?? testAdapter(), {
+    logger: opts.logger ?? false,
+    trustProxy: opts.trustProxy,
+  });
   await opts.configure?.(app);
+  return listenOnLoopback(app);
+}
+
+/** Listens on a free loopback port; the answer's `url` is where supertest reaches it. */
+export async function listenOnLoopback(app: INestApplication): Promise<RunningSample> {
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };

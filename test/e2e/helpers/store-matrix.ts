@@ -31,6 +31,9 @@ export const STORES: StoreFactory[] = [
     },
   },
 ];
+// `TEST_STORES=memory` (the test/fastify/ runs of store-independent suites) keeps only the named stores.
+const only = process.env.TEST_STORES?.split(',');
+if (only) STORES.splice(0, STORES.length, ...STORES.filter((s) => only.includes(s.name)));
 
 /** One redis-server per spec file plus every sample app started on it; all closed by `stop()`. */
 export class E2eHarness {
