@@ -17,6 +17,9 @@ import { SessionRepository } from './interfaces/session-repository.interface.js'
 import { ConfigurableModuleClass, SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 import { sessionProviders } from './session.providers.js';
 import { SessionService } from './session.service.js';
+import { SessionSockets } from './realtime/session-sockets.service.js';
+import { SessionEndedSignal } from './signal/session-signal.interface.js';
+import { sessionSignalProviders } from './signal/session-signal.providers.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
 import { RefreshTokenService } from './tokens/refresh-token.service.js';
 
@@ -46,6 +49,8 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     { provide: APP_GUARD, useClass: RouteContextGuard },
     SessionCleanupService,
     SessionHealthIndicator,
+    ...sessionSignalProviders,
+    SessionSockets,
   ],
   // What users inject, and exactly the providers lib/index.ts exports (test/module/public-api.e2e-spec.ts).
   exports: [
@@ -61,6 +66,8 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     SessionJwtStrategy,
     SessionCleanupService,
     SessionHealthIndicator,
+    SessionEndedSignal,
+    SessionSockets,
   ],
 })
 export class SessionModule extends ConfigurableModuleClass {}
