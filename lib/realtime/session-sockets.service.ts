@@ -131,13 +131,16 @@ export class SessionSockets implements OnApplicationShutdown {
 
   /** Closes `close`'s socket when the session ends; returns the function to call when it closes first. */
   track(principal: Pick<SessionPrincipal, 'id' | 'userId'>, close: CloseSocket): () => void {
-    void this.listen();
     const t: Tracked = { userId: principal.userId, sessionId: principal.id, close };
     let set = this.byUser.get(t.userId);
     if (!set) this.byUser.set(t.userId, (set = new Set()));
     set.add(t);
-    // The deadline is not in the access token: learn it from the store (once per socket, not per message).
-    this.schedule(t, 0);
+    // The deadline is not in the access token: learn it from the store (once per socket, not per
+    // message), once the subscription is up, so that an end signalled before it is not missed.
+    const check = () => {
+      if (this.byUser.get(t.userId)?.has(t)) this.schedule(t, 0);
+    };
+    this.listen().then(check, check);
     return () => this.untrack(t);
   }
 
