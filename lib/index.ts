@@ -12,6 +12,16 @@ export { type CookieTokenAnswer, type HeaderTokenAnswer, SessionHttpService } fr
 export { type RequestCredential, SessionTransport } from './http/session-transport.js';
 export { TokenResponseInterceptor } from './interceptors/token-response.interceptor.js';
 export * from './interfaces/index.js';
+export {
+  type HandshakeOutcome,
+  type CloseSocket,
+  SESSION_ENDED_CLOSE_CODE,
+  SessionSockets,
+  type WsServerLike,
+  type WsSocketLike,
+} from './realtime/session-sockets.service.js';
+export { SessionGraphQLError } from './realtime/context-kinds.js';
+export type { HandshakeRequest } from './realtime/handshake-request.js';
 export { MemorySessionRepository } from './repository/memory-session.repository.js';
 export type { RedisClientKind } from './redis/redis-commands.js';
 export {
@@ -29,4 +39,8 @@ export { SessionConfigError, SessionStoreUnavailableError, SessionUnauthorizedEr
 export type { SessionModuleExtras } from './session.module-definition.js';
 export { SessionModule } from './session.module.js';
 export { getSessionOptionsToken, getSessionRepositoryToken } from './session.providers.js';
+export { MemorySessionSignal } from './signal/memory-session.signal.js';
+export { RedisSessionSignal } from './signal/redis-session.signal.js';
+export type { SignalPubSub } from './signal/signal-pubsub.interface.js';
+export * from './signal/session-signal.interface.js';
 export { type IssuedTokens, type SessionMeta, SessionService } from './session.service.js';

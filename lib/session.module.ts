@@ -19,6 +19,9 @@ import { SessionRepository } from './interfaces/session-repository.interface.js'
 import { ConfigurableModuleClass, SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 import { sessionProviders } from './session.providers.js';
 import { SessionService } from './session.service.js';
+import { SessionSockets } from './realtime/session-sockets.service.js';
+import { SessionEndedSignal } from './signal/session-signal.interface.js';
+import { sessionSignalProviders } from './signal/session-signal.providers.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
 import { RefreshTokenService } from './tokens/refresh-token.service.js';
 
@@ -50,6 +53,8 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     SessionCleanupService,
     SessionHealthIndicator,
     SessionJwksService,
+    ...sessionSignalProviders,
+    SessionSockets,
   ],
   // What users inject, and exactly the providers lib/index.ts exports (test/module/public-api.e2e-spec.ts).
   exports: [
@@ -66,6 +71,8 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     SessionCleanupService,
     SessionHealthIndicator,
     SessionJwksService,
+    SessionEndedSignal,
+    SessionSockets,
   ],
 })
 export class SessionModule extends ConfigurableModuleClass {}

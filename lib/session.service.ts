@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { SessionEvents } from './events/session-events.service.js';
 import type { SessionRevokeReason } from './interfaces/session-event.interface.js';
 import type { SessionPrincipal, SessionRecord, SessionUser } from './interfaces/session-record.interface.js';
@@ -11,6 +11,7 @@ import { AccessTokenService, type AccessClaims } from './tokens/access-token.ser
 import { RefreshTokenService } from './tokens/refresh-token.service.js';
 import { CsrfService } from './csrf/csrf.service.js';
 import { deviceLabel } from './device/device-label.js';
+import { SessionEndedSignal } from './signal/session-signal.interface.js';
 
 /** Request facts stored with a session. */
 export interface SessionMeta {
@@ -71,6 +72,8 @@ export class SessionService {
     private readonly refreshTokens: RefreshTokenService,
     private readonly csrf: CsrfService,
     private readonly events: SessionEvents,
+    // Tells sockets (and caches) on every replica that a session ended; not awaited, so no answer waits for it.
+    @Optional() @Inject(SessionEndedSignal) private readonly signal?: SessionEndedSignal,
   ) {}
 
   /** Which store backs the sessions: `memory`, `redis` or `redis-cluster`. */
@@ -267,6 +270,7 @@ export class SessionService {
       case 'reused':
         this.events.emit('authn_token_reuse', who);
         this.events.emit('session_revoked', { ...who, reason: 'theft' });
+        void this.signal?.publish({ userId: claims.sub, sessionId: claims.sid, reason: 'theft' });
         throw new SessionUnauthorizedError('refresh_reuse');
       case 'expired':
         this.events.emit('session_expired', who);
@@ -285,7 +289,10 @@ export class SessionService {
     ip?: string,
   ): Promise<boolean> {
     const existed = await this.repository.revoke(userId, sessionId);
-    if (existed) this.events.emit('session_revoked', { userId, sessionId, ip, reason });
+    if (existed) {
+      this.events.emit('session_revoked', { userId, sessionId, ip, reason });
+      void this.signal?.publish({ userId, sessionId, reason });
+    }
     return existed;
   }
 
@@ -293,6 +300,7 @@ export class SessionService {
   async revokeAll(userId: string, reason: SessionRevokeReason = 'logout_all', ip?: string): Promise<number> {
     const n = await this.repository.revokeAll(userId);
     this.events.emit('session_revoked', { userId, ip, reason });
+    void this.signal?.publish({ userId, sessionId: null, reason });
     return n;
   }
 

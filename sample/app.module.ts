@@ -5,6 +5,7 @@ import { AppController } from './app.controller.js';
 import { AuthController } from './auth.controller.js';
 import { DemoPageController } from './demo-page.controller.js';
 import { loginThrottle } from './login-throttle.js';
+import { realtimeImports, realtimeProviders } from './realtime.module.js';
 import { sessionOptionsFromEnv } from './session.config.js';
 import { UsersService } from './users.service.js';
 
@@ -20,10 +21,11 @@ export class AppModule {
         SessionModule.forRootAsync({
           useFactory: async () => ({ ...(await sessionOptionsFromEnv(overrides.store !== undefined)), ...overrides }),
         }),
+        ...realtimeImports(),
       ],
       controllers: [AuthController, AppController, DemoPageController, SessionJwksController],
       // No filter for no-store on /auth/* errors: the module sets those headers itself, before routing.
-      providers: [UsersService],
+      providers: [UsersService, ...realtimeProviders],
     };
   }
 }

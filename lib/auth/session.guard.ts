@@ -1,4 +1,10 @@
-import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  ForbiddenException,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { SessionCsrfPolicy } from '../csrf/csrf-policy.js';
 import type { AuthenticatedOptions } from '../decorators/authenticated.decorator.js';
@@ -8,6 +14,7 @@ import { INSUFFICIENT_SCOPE_CHALLENGE } from '../http/http-errors.js';
 import { clientIp, type HttpRequestLike, type HttpResponseLike } from '../http/http-request.js';
 import { type RequestCredential, SessionTransport } from '../http/session-transport.js';
 import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
+import { isUnsafeOperation, realtimeRequestResponse, toContextError } from '../realtime/context-kinds.js';
 import { SessionUnauthorizedError } from '../session.errors.js';
 import { SessionService } from '../session.service.js';
 import { assertRoles, attachPrincipal, renewAccessCookieIfDue, verifiedPrincipal } from './session-checks.js';
@@ -54,6 +61,16 @@ export class SessionGuard implements CanActivate {
   private readonly routes = new WeakMap<object, WeakMap<object, RoutePolicy>>();
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() === 'http') return this.check(context);
+    // GraphQL and WebSocket refusals in their own terms (extensions.code, WsException).
+    try {
+      return await this.check(context);
+    } catch (err) {
+      throw await toContextError(context, err);
+    }
+  }
+
+  private async check(context: ExecutionContext): Promise<boolean> {
     const route = this.routePolicy(context);
     if (!route.authenticate) return true;
     const { req, res } = this.getRequestResponse(context);
@@ -86,7 +103,8 @@ export class SessionGuard implements CanActivate {
         this.transport.setHeader(res, 'WWW-Authenticate', INSUFFICIENT_SCOPE_CHALLENGE);
       throw err;
     }
-    if (!route.skipCsrf && this.csrf.applies(req, principal)) this.checkCsrf(req, principal);
+    if (!route.skipCsrf && this.csrf.applies(req, principal) && isUnsafeOperation(context))
+      this.checkCsrf(req, principal);
     if (!fresh) return true;
     attachPrincipal(req, principal);
     // The response side here rather than in an interceptor: Nest's interceptor pipeline (rxjs)
@@ -110,10 +128,17 @@ export class SessionGuard implements CanActivate {
 
   /**
    * The request to authenticate and the response for headers and cookies. HTTP by default (the
-   * request from `getRequest`); override for GraphQL (`GqlExecutionContext.create(context)
-   * .getContext()`'s `req`/`res`) or WebSocket contexts (the handshake, no response).
+   * request from `getRequest`); GraphQL (the resolver context's `req`/`res`, or Fastify's
+   * `request`/`reply`) and WebSocket contexts (the handshake `SessionSockets` accepted, no
+   * response) are built in; override for other shapes.
    */
   protected getRequestResponse(context: ExecutionContext): SessionRequestResponse {
+    const realtime = realtimeRequestResponse(context);
+    if (realtime) {
+      // A socket SessionSockets did not accept, or a GraphQL context without `req`.
+      if (!realtime.req) throw new UnauthorizedException();
+      return { req: realtime.req, res: realtime.res };
+    }
     return { req: this.getRequest(context), res: context.switchToHttp().getResponse<HttpResponseLike>() };
   }
 

@@ -1,9 +1,12 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { SessionPrincipal } from '../interfaces/session-record.interface.js';
+import { realtimeRequestResponse } from '../realtime/context-kinds.js';
 import { SESSION_REQUEST_KEY } from '../session.internal-constants.js';
 
 function principal(ctx: ExecutionContext): SessionPrincipal | undefined {
-  return ctx.switchToHttp().getRequest<Record<string, unknown>>()[SESSION_REQUEST_KEY] as SessionPrincipal | undefined;
+  // GraphQL resolvers and gateway handlers: the request the guard authenticated.
+  const req = realtimeRequestResponse(ctx)?.req ?? ctx.switchToHttp().getRequest<object>();
+  return (req as Record<string, unknown> | undefined)?.[SESSION_REQUEST_KEY] as SessionPrincipal | undefined;
 }
 
 /** Injects the authenticated session (`SessionPrincipal`). @publicApi */

@@ -85,12 +85,20 @@ export class IoRedisCommands implements RedisCommands {
       : (this.io as IoNode).publish(channel, message);
   }
 
-  async subscribe(channel: string, onMessage: (message: string) => void): Promise<RedisSubscription> {
+  async subscribe(
+    channel: string,
+    onMessage: (message: string) => void,
+    onStatus?: (up: boolean) => void,
+  ): Promise<RedisSubscription> {
     // lazyConnect: connect() below resolves once ready, so SUBSCRIBE never meets a disabled offline queue.
     const sub = this.cluster
       ? (this.io as IoCluster).duplicate([], { lazyConnect: true, shardedSubscribers: true })
       : (this.io as IoNode).duplicate({ lazyConnect: true });
     sub.on('error', () => undefined);
+    // ioredis re-subscribes by itself on reconnect ('ready' comes after it); a drop in between may lose messages.
+    let subscribed = false;
+    sub.on('close', () => subscribed && onStatus?.(false));
+    sub.on('ready', () => subscribed && onStatus?.(true));
     sub.on(this.cluster ? 'smessage' : 'message', (from, message) => {
       if (from === channel) onMessage(message);
     });
@@ -98,6 +106,7 @@ export class IoRedisCommands implements RedisCommands {
       await sub.connect();
       if (this.cluster) await sub.ssubscribe!(channel);
       else await sub.subscribe!(channel);
+      subscribed = true;
     } catch (err) {
       sub.disconnect();
       throw err;

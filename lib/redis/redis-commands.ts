@@ -47,8 +47,16 @@ export interface RedisCommands {
   masters(): Promise<RedisNodeCommands[]>;
   /** PUBLISH (SPUBLISH on a cluster); resolves to the number of receivers Redis reports. */
   publish(channel: string, message: string): Promise<number>;
-  /** SUBSCRIBE (SSUBSCRIBE on a cluster) on a duplicated connection. */
-  subscribe(channel: string, onMessage: (message: string) => void): Promise<RedisSubscription>;
+  /**
+   * SUBSCRIBE (SSUBSCRIBE on a cluster) on a duplicated connection. `onStatus(false)` when that
+   * connection drops (messages may be missed), `onStatus(true)` when it is subscribed again, where
+   * the client reports it.
+   */
+  subscribe(
+    channel: string,
+    onMessage: (message: string) => void,
+    onStatus?: (up: boolean) => void,
+  ): Promise<RedisSubscription>;
 }
 
 /** Node-redis and ioredis both start a NOSCRIPT reply's message with the error code. */
