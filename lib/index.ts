@@ -21,6 +21,7 @@ export {
 export { HKDF_INFO } from './session-keys.js';
 export * from './session.constants.js';
 export { SessionConfigError, SessionStoreUnavailableError, SessionUnauthorizedError } from './session.errors.js';
+export { SessionForbiddenError, SessionLimitError, SessionStepUpRequiredError } from './session.errors.js';
 export type { SessionModuleExtras } from './session.module-definition.js';
 export { SessionModule } from './session.module.js';
 export { getSessionOptionsToken, getSessionRepositoryToken } from './session.providers.js';

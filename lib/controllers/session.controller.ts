@@ -31,6 +31,8 @@ export interface SessionListEntry {
   userAgent: string;
   ip: string;
   current: boolean;
+  /** Only on an impersonation session: the admin who started it. */
+  impersonator?: { id: string };
 }
 
 /**
@@ -81,6 +83,18 @@ export class SessionController {
     if (s.transport === 'cookie') this.transport.endCookieSession(res);
   }
 
+  // The CSRF check of @Authenticated() covers cookie clients (unsafe method).
+  @Post('logout-others')
+  @HttpCode(204)
+  @Authenticated()
+  async logoutOthers(
+    @Req() req: HttpRequestLike,
+    @Res({ passthrough: true }) res: HttpResponseLike,
+    @CurrentSession() s: SessionPrincipal,
+  ): Promise<void> {
+    await this.guarded(res, () => this.sessions.revokeOthers(s.userId, s.id, 'logout_others', clientIp(req)));
+  }
+
   @Get('sessions')
   @Authenticated()
   async list(
@@ -95,6 +109,7 @@ export class SessionController {
       userAgent: r.userAgent,
       ip: r.ip,
       current: r.id === s.id,
+      ...(r.impersonator ? { impersonator: { id: r.impersonator.id } } : {}),
     }));
   }
 

@@ -1,7 +1,9 @@
 import type { SessionRecord } from '../interfaces/session-record.interface.js';
 import type {
   CleanupResult,
+  CreateResult,
   NewSession,
+  RevokeOthersRequest,
   RotateRequest,
   RotateResult,
   SessionLockRelease,
@@ -23,6 +25,9 @@ interface MemorySession {
   issuedAt: number;
   /** Digests of the last generations, newest first, with when each was rotated out. */
   previous: { hash: string; rotatedAt: number }[];
+  /** Last login or re-authentication, epoch ms. */
+  authTime: number;
+  impersonator: string | undefined;
 }
 
 /** As the Redis scripts: a tab this many rotations behind, inside the grace window, gets the successor. */
@@ -36,8 +41,16 @@ export class MemorySessionRepository implements SessionRepository {
   readonly kind = 'memory';
   private readonly users = new Map<string, Map<string, MemorySession>>();
   private readonly locks = new Map<string, { owner: symbol; until: number }>();
+  /** Per user: sessions authenticated before this time (ms) are dead, until `until`. */
+  private readonly notBefore = new Map<string, { at: number; until: number }>();
 
-  async create(s: NewSession): Promise<void> {
+  async create(s: NewSession): Promise<CreateResult> {
+    let evicted: string[] = [];
+    if (s.maxSessions !== undefined) {
+      const room = this.makeRoom(s);
+      if (room === null) return { status: 'refused' };
+      evicted = room;
+    }
     let sessions = this.users.get(s.userId);
     if (!sessions) this.users.set(s.userId, (sessions = new Map<string, MemorySession>()));
     sessions.set(s.id, {
@@ -52,7 +65,26 @@ export class MemorySessionRepository implements SessionRepository {
       hash: s.refreshHash,
       issuedAt: s.refreshIssuedAt,
       previous: [],
+      authTime: s.now,
+      impersonator: s.impersonator || undefined,
     });
+    return { status: 'created', evicted };
+  }
+
+  /** As the CREATE script: drops dead sessions, then the least recently used ones (or refuses: null). */
+  private makeRoom(s: NewSession): string[] | null {
+    const live: Array<[string, MemorySession]> = [];
+    for (const id of [...(this.users.get(s.userId)?.keys() ?? [])]) {
+      const found = this.live(s.userId, id, s.now, s.idleTimeoutMs);
+      if (typeof found !== 'string') live.push([id, found]);
+    }
+    const over = live.length - (s.maxSessions ?? Infinity) + 1;
+    if (over <= 0) return [];
+    if (s.capPolicy === 'refuse') return null;
+    live.sort(([x, a], [y, b]) => a.lastSeenAt - b.lastSeenAt || (x < y ? -1 : x > y ? 1 : 0));
+    const evicted = live.slice(0, over).map(([id]) => id);
+    for (const id of evicted) this.drop(s.userId, id);
+    return evicted;
   }
 
   /** The session if it is still alive at `now`; an expired one is removed. */
@@ -68,6 +100,11 @@ export class MemorySessionRepository implements SessionRepository {
     if (now >= s.absoluteExpiresAt || now >= s.lastSeenAt + idleTimeoutMs) {
       this.drop(userId, sessionId);
       return 'expired';
+    }
+    const nb = this.notBefore.get(userId);
+    if (nb && nb.until > now && s.authTime < nb.at) {
+      this.drop(userId, sessionId);
+      return 'missing';
     }
     return s;
   }
@@ -89,7 +126,12 @@ export class MemorySessionRepository implements SessionRepository {
     if (now - s.lastSeenAt >= touchIntervalMs) s.lastSeenAt = now;
     return {
       status: 'ok',
-      session: { roles: [...s.roles], data: s.data === undefined ? undefined : structuredClone(s.data) },
+      session: {
+        roles: [...s.roles],
+        data: s.data === undefined ? undefined : structuredClone(s.data),
+        authTime: s.authTime,
+        ...(s.impersonator ? { impersonator: s.impersonator } : {}),
+      },
     };
   }
 
@@ -102,6 +144,7 @@ export class MemorySessionRepository implements SessionRepository {
       issuedAt: s.issuedAt,
       absoluteExpiresAt: s.absoluteExpiresAt,
       roles: [...s.roles],
+      ...(s.impersonator ? { impersonator: s.impersonator } : {}),
     });
     if (r.presentedGeneration === s.generation && r.presentedHash === s.hash) {
       s.previous = [{ hash: s.hash, rotatedAt: r.now }, ...s.previous].slice(0, PREVIOUS_GENERATIONS);
@@ -134,6 +177,26 @@ export class MemorySessionRepository implements SessionRepository {
     return n;
   }
 
+  async revokeOthers(userId: string, keepSessionId: string, r: RevokeOthersRequest): Promise<number> {
+    let n = 0;
+    for (const id of [...(this.users.get(userId)?.keys() ?? [])]) {
+      if (id !== keepSessionId && this.drop(userId, id)) n += 1;
+    }
+    if (r.notBefore) {
+      this.notBefore.set(userId, { at: r.now, until: r.now + r.notBefore.ttlMs });
+      const kept = this.users.get(userId)?.get(keepSessionId);
+      if (kept) kept.authTime = r.now;
+    }
+    return n;
+  }
+
+  async reauthenticate(userId: string, sessionId: string, now: number, idleTimeoutMs: number): Promise<number | null> {
+    const s = this.live(userId, sessionId, now, idleTimeoutMs);
+    if (typeof s === 'string') return null;
+    s.authTime = now;
+    return now;
+  }
+
   async list(userId: string, now: number, idleTimeoutMs: number): Promise<SessionRecord[]> {
     const out: SessionRecord[] = [];
     for (const id of [...(this.users.get(userId)?.keys() ?? [])]) {
@@ -148,6 +211,7 @@ export class MemorySessionRepository implements SessionRepository {
         absoluteExpiresAt: s.absoluteExpiresAt,
         userAgent: s.userAgent,
         ip: s.ip,
+        ...(s.impersonator ? { impersonator: { id: s.impersonator } } : {}),
       });
     }
     return out.sort((x, y) => x.createdAt - y.createdAt);
@@ -156,6 +220,7 @@ export class MemorySessionRepository implements SessionRepository {
   /** Removes sessions past their deadline: the memory store has no TTLs to do it. */
   async cleanup(now: number, batchSize: number, idleTimeoutMs: number): Promise<CleanupResult> {
     const result: CleanupResult = { scanned: 0, removed: 0 };
+    for (const [userId, nb] of [...this.notBefore]) if (nb.until <= now) this.notBefore.delete(userId);
     let sinceYield = 0;
     for (const [userId, sessions] of [...this.users]) {
       result.scanned += 1;

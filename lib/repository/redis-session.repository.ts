@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { SessionRecord } from '../interfaces/session-record.interface.js';
+import type { SessionRecord, ValidatedSession } from '../interfaces/session-record.interface.js';
 import type {
   CleanupResult,
+  CreateResult,
   NewSession,
+  RevokeOthersRequest,
   RotateRequest,
   RotateResult,
   SessionLockRelease,
@@ -13,14 +15,17 @@ import type {
 import { RedisKeys } from './redis-keys.js';
 import {
   CREATE,
+  CreateReply,
   LIST,
   LOCK,
   LockReply,
   type LuaScript,
   PRUNE,
+  REAUTH,
   RENEW,
   REVOKE,
   REVOKE_ALL,
+  REVOKE_OTHERS,
   ROTATE,
   RotateReply,
   TIME,
@@ -162,9 +167,9 @@ export class RedisSessionRepository implements SessionRepository {
     return this.bounded(this.evalScript(script, keys, args));
   }
 
-  async create(s: NewSession): Promise<void> {
+  async create(s: NewSession): Promise<CreateResult> {
     // The lifetime travels, not the deadline: the store's clock places it.
-    await this.run(CREATE, this.keys.sessionAndIndex(s.userId, s.id), [
+    const reply = await this.run(CREATE, this.keys.sessionAndIndex(s.userId, s.id), [
       s.id,
       this.now(s.now),
       String(s.idleTimeoutMs),
@@ -175,11 +180,17 @@ export class RedisSessionRepository implements SessionRepository {
       s.data === undefined ? '' : JSON.stringify(s.data),
       s.refreshHash,
       String(s.refreshIssuedAt),
+      s.maxSessions === undefined ? '' : String(s.maxSessions),
+      s.capPolicy ?? '',
+      s.impersonator ?? '',
     ]);
+    if (!Array.isArray(reply)) throw new SessionStoreUnavailableError('unexpected reply');
+    if (reply[0] === CreateReply.refused) return { status: 'refused' };
+    return { status: 'created', evicted: (reply as unknown[]).slice(2).map(String) };
   }
 
   async validate(userId: string, sessionId: string, r: ValidateRequest): Promise<ValidateResult> {
-    const reply = await this.run(VALIDATE, this.keys.sessionAndIndex(userId, sessionId), [
+    const reply = await this.run(VALIDATE, this.keys.sessionKeys(userId, sessionId), [
       sessionId,
       this.now(r.now),
       String(r.idleTimeoutMs),
@@ -188,19 +199,19 @@ export class RedisSessionRepository implements SessionRepository {
     ]);
     if (reply === ValidateReply.missing) return { status: 'missing' };
     if (reply === ValidateReply.expired) return { status: 'expired' };
-    if (!Array.isArray(reply) || reply.length !== 2) throw new SessionStoreUnavailableError('unexpected reply');
-    const [roles, data] = reply as [string, string];
-    return {
-      status: 'ok',
-      session: {
-        roles: roles ? roles.split(ROLE_SEPARATOR) : [],
-        data: data ? (JSON.parse(data) as Record<string, unknown>) : undefined,
-      },
+    if (!Array.isArray(reply) || reply.length !== 4) throw new SessionStoreUnavailableError('unexpected reply');
+    const [roles, data, authTime, actor] = reply as [string, string, string, string];
+    const session: ValidatedSession = {
+      roles: roles ? roles.split(ROLE_SEPARATOR) : [],
+      data: data ? (JSON.parse(data) as Record<string, unknown>) : undefined,
+      authTime: Number(authTime),
     };
+    if (actor) session.impersonator = actor;
+    return { status: 'ok', session };
   }
 
   async rotate(userId: string, sessionId: string, r: RotateRequest): Promise<RotateResult> {
-    const keys = this.keys.sessionAndIndex(userId, sessionId);
+    const keys = this.keys.sessionKeys(userId, sessionId);
     const { sent, deadline } = await this.deadline(keys[0]);
     const reply = await this.run(ROTATE, keys, [
       sessionId,
@@ -222,14 +233,23 @@ export class RedisSessionRepository implements SessionRepository {
         return { status: 'expired' };
       case RotateReply.rotated:
       case RotateReply.raced: {
-        const [, generation, issuedAt, absolute, roles] = reply as [number, number, number, string, string];
-        return {
+        const [, generation, issuedAt, absolute, roles, actor] = reply as [
+          number,
+          number,
+          number,
+          string,
+          string,
+          string,
+        ];
+        const result: RotateResult = {
           status: reply[0] === RotateReply.rotated ? 'rotated' : 'raced',
           generation,
           issuedAt,
           absoluteExpiresAt: Number(absolute),
           roles: roles ? roles.split(ROLE_SEPARATOR) : [],
         };
+        if (actor) result.impersonator = actor;
+        return result;
       }
       case RotateReply.reused:
         return { status: 'reused' };
@@ -250,18 +270,38 @@ export class RedisSessionRepository implements SessionRepository {
     return Number(await this.run(REVOKE_ALL, [this.keys.index(userId)], [this.keys.sessionPrefix(userId)]));
   }
 
+  async revokeOthers(userId: string, keepSessionId: string, r: RevokeOthersRequest): Promise<number> {
+    const [index, notBefore] = this.keys.userKeys(userId);
+    const kept = this.keys.session(userId, keepSessionId);
+    const reply = await this.run(
+      REVOKE_OTHERS,
+      [index, notBefore, kept],
+      [this.keys.sessionPrefix(userId), keepSessionId, this.now(r.now), r.notBefore ? String(r.notBefore.ttlMs) : ''],
+    );
+    return Number(reply);
+  }
+
+  async reauthenticate(userId: string, sessionId: string, now: number, idleTimeoutMs: number): Promise<number | null> {
+    const reply = await this.run(REAUTH, this.keys.sessionKeys(userId, sessionId), [
+      sessionId,
+      this.now(now),
+      String(idleTimeoutMs),
+    ]);
+    return typeof reply === 'number' ? reply : null;
+  }
+
   async list(userId: string, now: number, idleTimeoutMs: number): Promise<SessionRecord[]> {
     const reply = await this.run(
       LIST,
       [this.keys.index(userId)],
       [this.keys.sessionPrefix(userId), this.now(now), String(idleTimeoutMs)],
     );
-    if (!Array.isArray(reply) || reply.length % 6 !== 0) throw new SessionStoreUnavailableError('unexpected reply');
+    if (!Array.isArray(reply) || reply.length % 7 !== 0) throw new SessionStoreUnavailableError('unexpected reply');
     const out: SessionRecord[] = [];
-    for (let i = 0; i < reply.length; i += 6) {
-      const [id, c, l, a, ua, ip] = reply.slice(i, i + 6) as string[];
+    for (let i = 0; i < reply.length; i += 7) {
+      const [id, c, l, a, ua, ip, actor] = reply.slice(i, i + 7) as string[];
       const absoluteExpiresAt = Number(a);
-      out.push({
+      const record: SessionRecord = {
         id,
         userId,
         createdAt: Number(c),
@@ -270,7 +310,9 @@ export class RedisSessionRepository implements SessionRepository {
         absoluteExpiresAt,
         userAgent: ua,
         ip,
-      });
+      };
+      if (actor) record.impersonator = { id: actor };
+      out.push(record);
     }
     return out.sort((x, y) => x.createdAt - y.createdAt);
   }
