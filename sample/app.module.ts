@@ -6,6 +6,7 @@ import { AuthController } from './auth.controller.js';
 import { DemoPageController } from './demo-page.controller.js';
 import { loginThrottle } from './login-throttle.js';
 import { sessionOptionsFromEnv } from './session.config.js';
+import { SessionControlsController } from './session-controls.controller.js';
 import { UsersService } from './users.service.js';
 
 @Module({})
@@ -21,7 +22,7 @@ export class AppModule {
           useFactory: async () => ({ ...(await sessionOptionsFromEnv(overrides.store !== undefined)), ...overrides }),
         }),
       ],
-      controllers: [AuthController, AppController, DemoPageController],
+      controllers: [AuthController, AppController, DemoPageController, SessionControlsController],
       // No filter for no-store on /auth/* errors: the module sets those headers itself, before routing.
       providers: [UsersService],
     };
