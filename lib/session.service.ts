@@ -332,15 +332,19 @@ export class SessionService {
     }
   }
 
-  /** Ends one session. Returns false when it did not exist (or belongs to someone else). */
+  /**
+   * Ends one session. Returns false when it did not exist (or belongs to someone else).
+   * `impersonator`: the actor, when the session is an impersonation session (for its audit event).
+   */
   async revoke(
     userId: string,
     sessionId: string,
     reason: SessionRevokeReason = 'admin',
     ip?: string,
+    impersonator?: string,
   ): Promise<boolean> {
     const existed = await this.repository.revoke(userId, sessionId);
-    if (existed) this.events.emit('session_revoked', { userId, sessionId, ip, reason });
+    if (existed) this.events.emit('session_revoked', { userId, sessionId, ip, reason, impersonator });
     return existed;
   }
 

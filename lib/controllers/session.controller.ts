@@ -66,7 +66,8 @@ export class SessionController {
     @Res({ passthrough: true }) res: HttpResponseLike,
     @CurrentSession() s: SessionPrincipal,
   ) {
-    await this.guarded(res, () => this.sessions.revoke(s.userId, s.id, 'logout', clientIp(req)));
+    const actor = s.impersonator?.id;
+    await this.guarded(res, () => this.sessions.revoke(s.userId, s.id, 'logout', clientIp(req), actor));
     // Header-transport clients never got cookies, so they get no Set-Cookie either.
     if (s.transport === 'cookie') this.transport.endCookieSession(res);
   }
@@ -125,7 +126,15 @@ export class SessionController {
     // Unknown ids and other users' ids answer alike, so existence is not revealed.
     const existed =
       SESSION_ID_PATTERN.test(id) &&
-      (await this.guarded(res, () => this.sessions.revoke(s.userId, id, 'revoked_by_user', clientIp(req))));
+      (await this.guarded(res, () =>
+        this.sessions.revoke(
+          s.userId,
+          id,
+          'revoked_by_user',
+          clientIp(req),
+          id === s.id ? s.impersonator?.id : undefined,
+        ),
+      ));
     if (!existed) throw new NotFoundException('No such session');
     if (id === s.id && s.transport === 'cookie') this.transport.endCookieSession(res);
   }
