@@ -71,7 +71,7 @@ export class MemorySessionRepository implements SessionRepository {
     return { status: 'created', evicted };
   }
 
-  /** As the CREATE script: drops dead sessions, then the least recently used ones (or refuses: null). */
+  /** As the CREATE script: drops dead sessions, then those nearest their deadline (or refuses: null). */
   private makeRoom(s: NewSession): string[] | null {
     const live: Array<[string, MemorySession]> = [];
     for (const id of [...(this.users.get(s.userId)?.keys() ?? [])]) {
@@ -81,7 +81,9 @@ export class MemorySessionRepository implements SessionRepository {
     const over = live.length - (s.maxSessions ?? Infinity) + 1;
     if (over <= 0) return [];
     if (s.capPolicy === 'refuse') return null;
-    live.sort(([x, a], [y, b]) => a.lastSeenAt - b.lastSeenAt || (x < y ? -1 : x > y ? 1 : 0));
+    // As the Redis index score: the nearest deadline first (least recently used, or at its absolute end).
+    const deadline = (m: MemorySession) => Math.min(m.lastSeenAt + s.idleTimeoutMs, m.absoluteExpiresAt);
+    live.sort(([x, a], [y, b]) => deadline(a) - deadline(b) || (x < y ? -1 : x > y ? 1 : 0));
     const evicted = live.slice(0, over).map(([id]) => id);
     for (const id of evicted) this.drop(s.userId, id);
     return evicted;

@@ -122,34 +122,38 @@ end
 export const PREVIOUS_GENERATIONS = 3;
 
 /**
- * Makes room under the cap before a create, atomically with it (KEYS[1] new session, KEYS[2] index).
- * Only runs when the index is full, and the index never holds more than the cap: its cost is
- * bounded by the cap, not by how many sessions a user ever made.
+ * Makes room under the cap before a create, atomically with it (KEYS[1] new session, KEYS[2]
+ * index). The index score is each session's deadline, min(last use + idle, absolute), so the
+ * lowest scores are the least recently used sessions (or ones at their absolute end): eviction
+ * reads only those. Entries whose deadline passed are checked and dropped first; a refusal checks
+ * every entry, so an entry left by a lost write never refuses a login. Only runs at the cap.
  */
 const CAP = `
+local function gone(prefix, id, now, idle)
+  local v = redis.call('HMGET', prefix .. id, 'l', 'a')
+  if v[1] and now < tonumber(v[2]) and now < tonumber(v[1]) + idle then return false end
+  redis.call('DEL', prefix .. id)
+  redis.call('ZREM', KEYS[2], id)
+  return true
+end
 local function cap(now, idle, max, refuse)
   local evicted = {}
   if redis.call('ZCARD', KEYS[2]) < max then return evicted end
   local prefix = string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[1])
-  local live = {}
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-    local v = redis.call('HMGET', prefix .. id, 'l', 'a')
-    if v[1] and now < tonumber(v[2]) and now < tonumber(v[1]) + idle then
-      live[#live + 1] = {id, tonumber(v[1])}
-    else
-      redis.call('DEL', prefix .. id)
-      redis.call('ZREM', KEYS[2], id)
-    end
-  end
-  local over = #live - max + 1
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do gone(prefix, id, now, idle) end
+  local over = redis.call('ZCARD', KEYS[2]) - max + 1
   if over <= 0 then return evicted end
-  if refuse then return nil end
-  -- Least recently used first (last touch, then id for a stable order).
-  table.sort(live, function(x, y) return x[2] < y[2] or (x[2] == y[2] and x[1] < y[1]) end)
-  for k = 1, over do
-    redis.call('DEL', prefix .. live[k][1])
-    redis.call('ZREM', KEYS[2], live[k][1])
-    evicted[#evicted + 1] = live[k][1]
+  if refuse then
+    for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+      if gone(prefix, id, now, idle) then over = over - 1 end
+    end
+    if over > 0 then return nil end
+    return evicted
+  end
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, over - 1)) do
+    redis.call('DEL', prefix .. id)
+    redis.call('ZREM', KEYS[2], id)
+    evicted[#evicted + 1] = id
   end
   return evicted
 end

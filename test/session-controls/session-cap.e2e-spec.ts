@@ -98,9 +98,11 @@ describe.each(CONTROL_STORES)('session cap on %s', (store) => {
 
 describe('the default cap', () => {
   it('is finite (50): the 51st login of a user ends the least recently used session', async () => {
-    const sample = await harness.sample('memory');
+    const clock = new TestClock();
+    const sample = await harness.sample('memory', {}, { clock });
     const service = sample.app.get(SessionService);
     const first = await service.create({ id: 'u-alice', roles: ['user'] });
+    clock.advance(1);
     for (let i = 0; i < 49; i++) await service.create({ id: 'u-alice', roles: ['user'] });
     await request(sample.url).get('/me').set(bearer(first.accessToken)).expect(200);
     await loginHeader(sample.url, ALICE);
