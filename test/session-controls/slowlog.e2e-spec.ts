@@ -34,7 +34,8 @@ afterAll(async () => {
 
 /** Run times (µs) of each script since the last reset, by script name, sorted. */
 async function scriptTimes(): Promise<Record<string, number[]>> {
-  const entries = (await raw.sendCommand(['SLOWLOG', 'GET', '-1'])) as Array<[number, number, number, string[]]>;
+  type Entry = [id: number, at: number, micros: number, args: string[]];
+  const entries = await raw.sendCommand<Entry[]>(['SLOWLOG', 'GET', '-1']);
   const out: Record<string, number[]> = {};
   for (const [, , micros, args] of entries) {
     if (args[0]?.toUpperCase() !== 'EVALSHA') continue;
