@@ -236,7 +236,8 @@ export class SessionService {
     if (result.status !== 'ok') {
       const ip = resolveIp(lazyIp);
       if (result.status === 'expired') {
-        this.events.emit('session_expired', { userId: claims.sub, sessionId: claims.sid, ip });
+        const impersonator = result.impersonator;
+        this.events.emit('session_expired', { userId: claims.sub, sessionId: claims.sid, ip, impersonator });
       } else {
         this.events.emit('authn_token_invalid', {
           userId: claims.sub,

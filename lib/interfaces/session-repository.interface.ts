@@ -45,7 +45,10 @@ export interface RevokeOthersRequest {
 
 /** Validation outcome: the session, or why there is none. */
 export type ValidateResult =
-  { status: 'ok'; session: ValidatedSession } | { status: 'missing' } | { status: 'expired' };
+  | { status: 'ok'; session: ValidatedSession }
+  | { status: 'missing' }
+  /** `impersonator`: the actor of an impersonation session, for the audit event. */
+  | { status: 'expired'; impersonator?: string };
 
 /** One validation of an access token's session, as the validation script sees it. */
 export interface ValidateRequest {
@@ -86,10 +89,10 @@ export type RotateResult =
       /** User id of the actor of an impersonation session (for its audit events). */
       impersonator?: string;
     }
-  | { status: 'reused' }
+  | { status: 'reused'; impersonator?: string }
   | { status: 'invalid' }
   | { status: 'missing' }
-  | { status: 'expired' };
+  | { status: 'expired'; impersonator?: string };
 
 /** Counts from one cleanup pass. */
 export interface CleanupResult {

@@ -123,7 +123,9 @@ export class MemorySessionRepository implements SessionRepository {
     sessionId: string,
     { now, idleTimeoutMs, touchIntervalMs }: ValidateRequest,
   ): Promise<ValidateResult> {
+    const actor = this.users.get(userId)?.get(sessionId)?.impersonator;
     const s = this.live(userId, sessionId, now, idleTimeoutMs);
+    if (s === 'expired' && actor) return { status: s, impersonator: actor };
     if (typeof s === 'string') return { status: s };
     if (now - s.lastSeenAt >= touchIntervalMs) s.lastSeenAt = now;
     return {
@@ -138,7 +140,9 @@ export class MemorySessionRepository implements SessionRepository {
   }
 
   async rotate(userId: string, sessionId: string, r: RotateRequest): Promise<RotateResult> {
+    const actor = this.users.get(userId)?.get(sessionId)?.impersonator;
     const s = this.live(userId, sessionId, r.now, r.idleTimeoutMs);
+    if (s === 'expired' && actor) return { status: s, impersonator: actor };
     if (typeof s === 'string') return { status: s };
     const answer = (status: 'rotated' | 'raced'): RotateResult => ({
       status,
@@ -164,7 +168,7 @@ export class MemorySessionRepository implements SessionRepository {
     }
     if (r.presentedGeneration < s.generation) {
       this.drop(userId, sessionId);
-      return { status: 'reused' };
+      return s.impersonator ? { status: 'reused', impersonator: s.impersonator } : { status: 'reused' };
     }
     return { status: 'invalid' };
   }

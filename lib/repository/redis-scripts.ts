@@ -191,8 +191,8 @@ return {CREATED, now, unpack(evicted)}
 
 /**
  * KEYS[3] the user's "not before" key. ARGV: sid, now ('' = Redis TIME), idleMs, touchEveryMs,
- * previousTtlMs ('' = keep). Returns MISSING, EXPIRED (`ValidateReply`), or {roles, data,
- * authTime, actor}. A session authenticated before the user's "not before" is dropped (MISSING). A touch also drops previous refresh
+ * previousTtlMs ('' = keep). Returns MISSING, EXPIRED (`ValidateReply`; `{EXPIRED, actor}` for an
+ * impersonation session), or {roles, data, authTime, actor}. A session authenticated before the user's "not before" is dropped (MISSING). A touch also drops previous refresh
  * digests (p1..p3) older than previousTtlMs: only the grace window needs them, and without them
  * the hash is back in a smaller allocation.
  */
@@ -202,7 +202,12 @@ local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'r', 'd', 't', 'm', 'c')
 if not v[1] then return MISSING end
 local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
 local l, a = tonumber(v[1]), tonumber(v[2])
-if now >= a or now >= l + idle then drop() return EXPIRED end
+if now >= a or now >= l + idle then
+  drop()
+  -- An impersonation session's actor goes with its expiry, for the audit event.
+  if v[6] then return {EXPIRED, v[6]} end
+  return EXPIRED
+end
 local t = v[5] or v[7]
 if not not_before_ok(t) then drop() return MISSING end
 if now - l >= tonumber(ARGV[4]) then
@@ -221,8 +226,8 @@ return {v[3], v[4] or '', t, v[6] or ''}
 /**
  * KEYS[3] the user's "not before" key. ARGV: sid, now ('' = Redis TIME), idleMs, graceMs,
  * presentedGen, presentedHash, nextHash, nextIat, deadline (Redis ms, '' = none). Replies
- * `{code, ..., now}` with a `RotateReply` code: {MISSING}, {EXPIRED}, {ROTATED, gen, iat, absolute,
- * roles, actor}, {RACED, gen, iat, absolute, roles, actor}, {REUSED}
+ * `{code, ..., now}` with a `RotateReply` code: {MISSING}, {EXPIRED, actor}, {ROTATED, gen, iat,
+ * absolute, roles, actor}, {RACED, gen, iat, absolute, roles, actor}, {REUSED, actor}
  * (session deleted), {INVALID}, {LATE} (the caller gave up before the script ran, nothing changed).
  * Writes come after every check, in one HSET, so nothing half-rotates.
  */
@@ -235,9 +240,9 @@ local v = redis.call('HMGET', KEYS[1], 'g', 'h', 'i', 'l', 'a', 'r', 'p1', 'p2',
 if not v[1] then return {MISSING, now} end
 local idle = tonumber(ARGV[3])
 local l, a = tonumber(v[4]), tonumber(v[5])
-if now >= a or now >= l + idle then drop() return {EXPIRED, now} end
-if not not_before_ok(v[10] or v[11]) then drop() return {MISSING, now} end
 local actor = v[12] or ''
+if now >= a or now >= l + idle then drop() return {EXPIRED, actor, now} end
+if not not_before_ok(v[10] or v[11]) then drop() return {MISSING, now} end
 local g, pg = tonumber(v[1]), tonumber(ARGV[5])
 if pg == g and ARGV[6] == v[2] then
   local f = {'g', g + 1, 'h', ARGV[7], 'i', ARGV[8], 'p1', v[2] .. ':' .. string.format('%d', now)}
@@ -253,7 +258,7 @@ if digest == ARGV[6] and now - at <= tonumber(ARGV[4]) then
   touch(now, idle, a)
   return {RACED, g, tonumber(v[3]), v[5], v[6], actor, now}
 end
-if pg < g then drop() return {REUSED, now} end
+if pg < g then drop() return {REUSED, actor, now} end
 return {INVALID, now}
 `,
   true,

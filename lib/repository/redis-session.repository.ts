@@ -199,6 +199,9 @@ export class RedisSessionRepository implements SessionRepository {
     ]);
     if (reply === ValidateReply.missing) return { status: 'missing' };
     if (reply === ValidateReply.expired) return { status: 'expired' };
+    if (Array.isArray(reply) && reply.length === 2 && reply[0] === ValidateReply.expired) {
+      return { status: 'expired', impersonator: String(reply[1]) };
+    }
     if (!Array.isArray(reply) || reply.length !== 4) throw new SessionStoreUnavailableError('unexpected reply');
     const [roles, data, authTime, actor] = reply as [string, string, string, string];
     const session: ValidatedSession = {
@@ -230,7 +233,7 @@ export class RedisSessionRepository implements SessionRepository {
       case RotateReply.missing:
         return { status: 'missing' };
       case RotateReply.expired:
-        return { status: 'expired' };
+        return withActor({ status: 'expired' }, reply);
       case RotateReply.rotated:
       case RotateReply.raced: {
         const [, generation, issuedAt, absolute, roles, actor] = reply as [
@@ -252,7 +255,7 @@ export class RedisSessionRepository implements SessionRepository {
         return result;
       }
       case RotateReply.reused:
-        return { status: 'reused' };
+        return withActor({ status: 'reused' }, reply);
       case RotateReply.late:
         // The caller had given up (timeout) before the script ran: nothing was consumed.
         throw new SessionStoreUnavailableError('late');
@@ -368,4 +371,13 @@ export class RedisSessionRepository implements SessionRepository {
     release.renew = async () => (await this.run(RENEW, [key], [owner, String(ttlMs)])) === 1;
     return release;
   }
+}
+
+/** `{code, actor, now}` replies: the actor of an impersonation session, when there is one. */
+function withActor<T extends { status: 'expired' | 'reused' }>(
+  result: T,
+  reply: unknown[],
+): T & { impersonator?: string } {
+  const actor = reply.length === 3 ? reply[1] : undefined;
+  return typeof actor === 'string' && actor ? { ...result, impersonator: actor } : result;
 }

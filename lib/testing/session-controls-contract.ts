@@ -129,6 +129,20 @@ export function describeSessionControls(api: ContractTestApi, current: () => Con
       const records = await kit.repo.list(s.userId, base + 3, IDLE);
       expect(records.find((r) => r.id === s.id)?.impersonator).toEqual({ id: 'u-admin' });
       expect(records.find((r) => r.id === plain.id)).not.toHaveProperty('impersonator');
+      // Its end names the actor too: expiry (validate and rotate) and reuse.
+      const late = base + IDLE + 10;
+      expect(await kit.validate(s, late)).toEqual({ status: 'expired', impersonator: 'u-admin' });
+      const other = await kit.create({ now: base, impersonator: 'u-admin' });
+      expect(await kit.rotate(other, late, 0, other.refreshHash)).toEqual({
+        status: 'expired',
+        impersonator: 'u-admin',
+      });
+      const stolen = await kit.create({ now: base, impersonator: 'u-admin' });
+      await kit.rotate(stolen, base + 1, 0, stolen.refreshHash);
+      expect(await kit.rotate(stolen, base + MINUTE, 0, stolen.refreshHash)).toEqual({
+        status: 'reused',
+        impersonator: 'u-admin',
+      });
     });
   });
 }

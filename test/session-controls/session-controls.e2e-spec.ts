@@ -216,7 +216,8 @@ describe.each(CONTROL_STORES)('session controls on %s', (store) => {
       for (const e of ofSession) expect(e).toMatchObject({ impersonator: 'u-admin' });
     });
 
-    it('ends after its absolute hour even while in use', async () => {
+    it('ends after its absolute hour even while in use; its expiry event names the actor', async () => {
+      const events = recordEvents(sample);
       const admin = await loginHeader(sample.url, ADMIN);
       const res = await request(sample.url)
         .post('/admin/impersonate')
@@ -225,14 +226,19 @@ describe.each(CONTROL_STORES)('session controls on %s', (store) => {
         .send({ userId: 'u-bob' })
         .expect(200);
       let refreshToken = res.body.refreshToken as string;
-      for (let elapsed = 0; elapsed < 3600; elapsed += 800) {
+      let accessToken = res.body.accessToken as string;
+      for (let elapsed = 800; elapsed < 3600; elapsed += 800) {
         clock.advance(800);
-        const r = await request(sample.url).post('/auth/refresh').send({ refreshToken });
-        if (elapsed + 800 < 3600) {
-          expect(r.status).toBe(200);
-          refreshToken = r.body.refreshToken as string;
-        } else expect(r.status).toBe(401);
+        const r = await request(sample.url).post('/auth/refresh').send({ refreshToken }).expect(200);
+        ({ refreshToken, accessToken } = r.body as { refreshToken: string; accessToken: string });
       }
+      // 3601 s after it began: the access token is still unexpired, the session is not.
+      clock.advance(3601 - 3200);
+      await me(accessToken).expect(401);
+      await request(sample.url).post('/auth/refresh').send({ refreshToken }).expect(401);
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: 'session_expired', userId: 'u-bob', impersonator: 'u-admin' }),
+      );
     });
 
     it('cookie transport answers like login (cookies, csrfToken) and ends the admin cookie session', async () => {
