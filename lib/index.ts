@@ -36,6 +36,7 @@ export { SessionJwksController } from './jwks/session-jwks.controller.js';
 export { type SessionJwks, SessionJwksService } from './jwks/session-jwks.service.js';
 export * from './session.constants.js';
 export { SessionConfigError, SessionStoreUnavailableError, SessionUnauthorizedError } from './session.errors.js';
+export { SessionForbiddenError, SessionLimitError, SessionStepUpRequiredError } from './session.errors.js';
 export type { SessionModuleExtras } from './session.module-definition.js';
 export { SessionModule } from './session.module.js';
 export { getSessionOptionsToken, getSessionRepositoryToken } from './session.providers.js';

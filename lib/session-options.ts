@@ -1,4 +1,5 @@
 import type { SessionModuleOptions } from './interfaces/session-module-options.interface.js';
+import type { SessionCapPolicy } from './interfaces/session-repository.interface.js';
 import type { SessionAuditEvent } from './interfaces/session-event.interface.js';
 import { normaliseOrigin } from './csrf/origin.js';
 import { assertStrongSecret } from './secret-strength.js';
@@ -36,6 +37,34 @@ export interface ResolvedSessionOptions extends SessionKeyMaterial {
   routePrefix: string;
   /** `refreshPath` as given; the path really used comes from `SessionRoutes` (http/session-routes.ts). */
   refreshPathOption: string | undefined;
+  maxSessionsPerUser: number;
+  sessionCapPolicy: SessionCapPolicy;
+  /** Seconds. */
+  freshAge: number;
+  impersonationTimeoutMs: number;
+}
+
+/** The cap keeps every per-user script short: its cost grows with the sessions a user holds. */
+const MAX_SESSION_CAP = 1000;
+
+function sessionControls(options: SessionModuleOptions) {
+  const max = options.maxSessionsPerUser ?? 50;
+  if (!Number.isInteger(max) || max < 1 || max > MAX_SESSION_CAP) {
+    throw new SessionConfigError(`maxSessionsPerUser must be an integer between 1 and ${MAX_SESSION_CAP}`);
+  }
+  const policy = options.sessionCapPolicy ?? 'evict-oldest';
+  if (policy !== 'evict-oldest' && policy !== 'refuse') {
+    throw new SessionConfigError("sessionCapPolicy must be 'evict-oldest' or 'refuse'");
+  }
+  const freshAge = positive(options.freshAge, 300, 'freshAge');
+  const impersonation = positive(options.impersonationTimeout, 3600, 'impersonationTimeout');
+  if (impersonation > 3600) throw new SessionConfigError('impersonationTimeout must be at most 3600 seconds');
+  return {
+    maxSessionsPerUser: max,
+    sessionCapPolicy: policy,
+    freshAge,
+    impersonationTimeoutMs: impersonation * 1000,
+  } as const;
 }
 
 function positive(value: number | undefined, fallback: number, what: string): number {
@@ -177,5 +206,6 @@ export function resolveSessionOptions(
     onEvent: options.onEvent,
     routePrefix: cleanPrefix,
     refreshPathOption: options.refreshPath,
+    ...sessionControls(options),
   };
 }

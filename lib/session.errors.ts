@@ -27,6 +27,33 @@ export class SessionStoreUnavailableError extends Error {
   }
 }
 
+/** A new session would pass the per-user cap (`sessionCapPolicy: 'refuse'`): answered 409. @publicApi */
+export class SessionLimitError extends Error {
+  constructor() {
+    super('session limit reached');
+    this.name = 'SessionLimitError';
+  }
+}
+
+/**
+ * The session's last login or re-authentication is older than the route allows (step-up):
+ * answered 401 `insufficient_user_authentication` (RFC 9470). @publicApi
+ */
+export class SessionStepUpRequiredError extends Error {
+  constructor(readonly maxAge: number) {
+    super('insufficient user authentication');
+    this.name = 'SessionStepUpRequiredError';
+  }
+}
+
+/** The session may not do this (an impersonation session impersonating or changing credentials): 403. @publicApi */
+export class SessionForbiddenError extends Error {
+  constructor(readonly reason: string) {
+    super('forbidden');
+    this.name = 'SessionForbiddenError';
+  }
+}
+
 /**
  * A token that must be refused. `reason` is for logs and events, never for the client.
  * Internal: `SessionService` turns it into `SessionUnauthorizedError`.

@@ -7,6 +7,7 @@ import { SessionRepository } from './interfaces/session-repository.interface.js'
 import type { ResolvedSessionOptions } from './session-options.js';
 import { SESSION_RESOLVED_OPTIONS } from './session.internal-constants.js';
 import { InvalidTokenError, SessionUnauthorizedError } from './session.errors.js';
+import { SessionForbiddenError, SessionLimitError, SessionStepUpRequiredError } from './session.errors.js';
 import { AccessTokenService, type AccessClaims } from './tokens/access-token.service.js';
 import { RefreshTokenService } from './tokens/refresh-token.service.js';
 import { CsrfService } from './csrf/csrf.service.js';
@@ -40,6 +41,8 @@ const MAX_ROLES = 32;
 /** Redis keeps a hash compact (listpack) only while every value is ≤ 64 bytes; one long User-Agent doubles its size. */
 const MAX_USER_AGENT_BYTES = 64;
 const MAX_IP_BYTES = 64;
+/** The actor of an impersonation session is one hash field too: same budget. */
+const MAX_ACTOR_BYTES = 64;
 
 /** The longest prefix of `s` that fits in `max` UTF-8 bytes, never splitting a character. */
 function truncateUtf8(s: string, max: number): string {
@@ -81,8 +84,44 @@ export class SessionService {
     return this.repository.kind;
   }
 
-  /** Creates a new session (always a fresh id) and issues its tokens. */
-  async create(user: SessionUser, meta: SessionMeta = {}): Promise<IssuedTokens> {
+  /**
+   * Creates a new session (always a fresh id) and issues its tokens. At the per-user cap the least
+   * recently used sessions end (`session_revoked`, reason `evicted`), or with `sessionCapPolicy:
+   * 'refuse'` this throws `SessionLimitError` (409).
+   */
+  create(user: SessionUser, meta: SessionMeta = {}): Promise<IssuedTokens> {
+    return this.createSession(user, meta);
+  }
+
+  /**
+   * Starts a session as `target` for an admin (`actor`): it holds the target's roles only, records
+   * the actor (`impersonator` on its principal, in the session list and in its audit events),
+   * cannot impersonate again or change credentials, and lives at most `impersonationTimeout`.
+   * The app checks that the actor may do this (role, fresh authentication) and that the target exists.
+   */
+  async impersonate(actor: SessionPrincipal, target: SessionUser, meta: SessionMeta = {}): Promise<IssuedTokens> {
+    if (actor.impersonator) throw new SessionForbiddenError('nested_impersonation');
+    if (Buffer.byteLength(actor.userId) > MAX_ACTOR_BYTES) {
+      throw new TypeError(`SessionService.impersonate: the actor's user id must be at most ${MAX_ACTOR_BYTES} bytes`);
+    }
+    const tokens = await this.createSession(target, meta, {
+      impersonator: actor.userId,
+      lifetimeMs: Math.min(this.options.impersonationTimeoutMs, this.options.absoluteTimeoutMs),
+    });
+    this.events.emit('authn_impersonation_start', {
+      userId: target.id,
+      sessionId: tokens.sessionId,
+      ip: meta.ip,
+      impersonator: actor.userId,
+    });
+    return tokens;
+  }
+
+  private async createSession(
+    user: SessionUser,
+    meta: SessionMeta,
+    special: { impersonator?: string; lifetimeMs?: number } = {},
+  ): Promise<IssuedTokens> {
     if (typeof user?.id !== 'string' || user.id.length === 0 || user.id.length > 256) {
       throw new TypeError('SessionService.create: user.id must be a non-empty string (≤ 256 chars)');
     }
@@ -95,11 +134,11 @@ export class SessionService {
     }
     const now = this.options.clock();
     const sessionId = randomBytes(16).toString('base64url');
-    const absoluteExpiresAt = now + this.options.absoluteTimeoutMs;
+    const absoluteExpiresAt = now + (special.lifetimeMs ?? this.options.absoluteTimeoutMs);
     const iat = Math.floor(now / 1000);
     const refreshExp = Math.floor(absoluteExpiresAt / 1000);
     const refreshToken = this.refreshTokens.sign(user.id, sessionId, 0, iat, refreshExp);
-    await this.repository.create({
+    const created = await this.repository.create({
       id: sessionId,
       userId: user.id,
       roles,
@@ -113,8 +152,20 @@ export class SessionService {
       absoluteExpiresAt,
       refreshHash: this.refreshTokens.hash(refreshToken),
       refreshIssuedAt: iat,
+      maxSessions: this.options.maxSessionsPerUser,
+      capPolicy: this.options.sessionCapPolicy,
+      impersonator: special.impersonator,
     });
-    this.events.emit('session_created', { userId: user.id, sessionId, ip: meta.ip });
+    if (created.status === 'refused') {
+      this.events.emit('authn_login_fail', { userId: user.id, ip: meta.ip, reason: 'session_limit' });
+      throw new SessionLimitError();
+    }
+    for (const evicted of created.evicted) {
+      this.events.emit('session_revoked', { userId: user.id, sessionId: evicted, ip: meta.ip, reason: 'evicted' });
+      void this.signal?.publish({ userId: user.id, sessionId: evicted, reason: 'evicted' });
+    }
+    const impersonator = special.impersonator;
+    this.events.emit('session_created', { userId: user.id, sessionId, ip: meta.ip, impersonator });
     return this.tokens(user.id, sessionId, now, refreshToken, refreshExp, roles);
   }
 
@@ -192,7 +243,8 @@ export class SessionService {
     if (result.status !== 'ok') {
       const ip = resolveIp(lazyIp);
       if (result.status === 'expired') {
-        this.events.emit('session_expired', { userId: claims.sub, sessionId: claims.sid, ip });
+        const impersonator = result.impersonator;
+        this.events.emit('session_expired', { userId: claims.sub, sessionId: claims.sid, ip, impersonator });
       } else {
         this.events.emit('authn_token_invalid', {
           userId: claims.sub,
@@ -203,14 +255,17 @@ export class SessionService {
       }
       throw new SessionUnauthorizedError(`session_${result.status}`);
     }
-    return {
+    const principal: SessionPrincipal = {
       id: claims.sid,
       userId: claims.sub,
       roles: result.session.roles,
       data: result.session.data,
       tokenExpiresAt: claims.exp,
       transport,
+      authTime: result.session.authTime,
     };
+    if (result.session.impersonator) principal.impersonator = { id: result.session.impersonator };
+    return principal;
   }
 
   private invalid(err: unknown, ip: string | (() => string) | undefined): Error {
@@ -253,7 +308,12 @@ export class SessionService {
       nextHash: this.refreshTokens.hash(next),
       nextIssuedAt: nowSeconds,
     });
-    const who = { userId: claims.sub, sessionId: claims.sid, ip };
+    const who = {
+      userId: claims.sub,
+      sessionId: claims.sid,
+      ip,
+      impersonator: 'impersonator' in result ? result.impersonator : undefined,
+    };
     switch (result.status) {
       case 'rotated':
       case 'raced': {
@@ -281,16 +341,20 @@ export class SessionService {
     }
   }
 
-  /** Ends one session. Returns false when it did not exist (or belongs to someone else). */
+  /**
+   * Ends one session. Returns false when it did not exist (or belongs to someone else).
+   * `impersonator`: the actor, when the session is an impersonation session (for its audit event).
+   */
   async revoke(
     userId: string,
     sessionId: string,
     reason: SessionRevokeReason = 'admin',
     ip?: string,
+    impersonator?: string,
   ): Promise<boolean> {
     const existed = await this.repository.revoke(userId, sessionId);
     if (existed) {
-      this.events.emit('session_revoked', { userId, sessionId, ip, reason });
+      this.events.emit('session_revoked', { userId, sessionId, ip, reason, impersonator });
       void this.signal?.publish({ userId, sessionId, reason });
     }
     return existed;
@@ -302,6 +366,93 @@ export class SessionService {
     this.events.emit('session_revoked', { userId, ip, reason });
     void this.signal?.publish({ userId, sessionId: null, reason });
     return n;
+  }
+
+  /** Ends every session of the user but `keepSessionId` ("log out other devices"). Returns how many. */
+  async revokeOthers(
+    userId: string,
+    keepSessionId: string,
+    reason: SessionRevokeReason = 'logout_others',
+    ip?: string,
+  ): Promise<number> {
+    const n = await this.repository.revokeOthers(userId, keepSessionId, {
+      now: this.options.clock(),
+      idleTimeoutMs: this.options.idleTimeoutMs,
+    });
+    this.events.emit('session_revoked', { userId, ip, reason });
+    void this.signal?.publish({ userId, sessionId: null, except: keepSessionId, reason });
+    return n;
+  }
+
+  /**
+   * Call after the user's credentials changed (password, passkey, MFA): every other session of
+   * the user ends (`password_changed`) and the current one continues with its tokens and counts
+   * as freshly authenticated. A per-user "not before" time also kills any session authenticated
+   * earlier that the index missed. Pass a user id instead of a principal (a reset by e-mail) to
+   * end every session. An impersonation session may not do this (`SessionForbiddenError`).
+   */
+  async credentialsChanged(current: SessionPrincipal | string, ip?: string): Promise<number> {
+    if (typeof current !== 'string' && current.impersonator) {
+      throw new SessionForbiddenError('impersonation_credentials');
+    }
+    const userId = typeof current === 'string' ? current : current.userId;
+    const keep = typeof current === 'string' ? '' : current.id;
+    const n = await this.repository.revokeOthers(userId, keep, {
+      now: this.options.clock(),
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      // Outlives every session authenticated before now (none lives longer than absoluteTimeout).
+      notBefore: { ttlMs: this.options.absoluteTimeoutMs },
+    });
+    this.events.emit('authn_password_change', { userId, sessionId: keep || undefined, ip });
+    this.events.emit('session_revoked', { userId, ip, reason: 'password_changed' });
+    void this.signal?.publish({
+      userId,
+      sessionId: null,
+      ...(keep ? { except: keep } : {}),
+      reason: 'password_changed',
+    });
+    return n;
+  }
+
+  /**
+   * Call after the app re-verified the user's credentials in this session (step-up): the session
+   * counts as authenticated now. Returns the new authentication time; throws
+   * `SessionUnauthorizedError` when the session is gone.
+   */
+  async reauthenticate(principal: SessionPrincipal, ip?: string): Promise<Date> {
+    const at = await this.repository.reauthenticate(
+      principal.userId,
+      principal.id,
+      this.options.clock(),
+      this.options.idleTimeoutMs,
+    );
+    if (at === null) throw new SessionUnauthorizedError('session_missing');
+    principal.authTime = at;
+    this.events.emit('authn_reauth_success', {
+      userId: principal.userId,
+      sessionId: principal.id,
+      ip,
+      impersonator: principal.impersonator?.id,
+    });
+    return new Date(at);
+  }
+
+  /**
+   * Step-up check: throws `SessionStepUpRequiredError` when the session's last login or
+   * re-authentication is older than `fresh` seconds (`true`: the `freshAge` option).
+   */
+  assertFresh(principal: SessionPrincipal, fresh: boolean | number | undefined, ip?: string | (() => string)): void {
+    if (fresh === undefined || fresh === false) return;
+    const maxAge = fresh === true ? this.options.freshAge : fresh;
+    if (this.options.clock() - principal.authTime <= maxAge * 1000) return;
+    this.events.emit('authz_fail', {
+      userId: principal.userId,
+      sessionId: principal.id,
+      ip: resolveIp(ip),
+      reason: 'step_up',
+      impersonator: principal.impersonator?.id,
+    });
+    throw new SessionStepUpRequiredError(maxAge);
   }
 
   /** The user's live sessions, oldest first. */

@@ -1,6 +1,12 @@
 import { BadRequestException, Body, Controller, Get, Post, Res } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { Authenticated, CurrentUser, SessionHealthIndicator } from '../lib/index.js';
+import {
+  Authenticated,
+  CurrentSession,
+  CurrentUser,
+  SessionHealthIndicator,
+  type SessionPrincipal,
+} from '../lib/index.js';
 import { UsersService } from './users.service.js';
 
 @Controller()
@@ -16,9 +22,9 @@ export class AppController {
 
   @Get('me')
   @Authenticated()
-  me(@CurrentUser() current: { id: string }) {
-    const user = this.users.byId(current.id);
-    return user ?? { id: current.id, email: null, role: null };
+  me(@CurrentSession() session: SessionPrincipal) {
+    const user = this.users.byId(session.userId) ?? { id: session.userId, email: null, role: null };
+    return session.impersonator ? { ...user, impersonator: { id: session.impersonator.id } } : user;
   }
 
   @Post('notes')

@@ -7,6 +7,7 @@ import { DemoPageController } from './demo-page.controller.js';
 import { loginThrottle } from './login-throttle.js';
 import { realtimeImports, realtimeProviders } from './realtime.module.js';
 import { sessionOptionsFromEnv } from './session.config.js';
+import { SessionControlsController } from './session-controls.controller.js';
 import { UsersService } from './users.service.js';
 
 @Module({})
@@ -23,7 +24,13 @@ export class AppModule {
         }),
         ...realtimeImports(),
       ],
-      controllers: [AuthController, AppController, DemoPageController, SessionJwksController],
+      controllers: [
+        AuthController,
+        AppController,
+        DemoPageController,
+        SessionJwksController,
+        SessionControlsController,
+      ],
       // No filter for no-store on /auth/* errors: the module sets those headers itself, before routing.
       providers: [UsersService, ...realtimeProviders],
     };

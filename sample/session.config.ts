@@ -5,6 +5,7 @@ import { createClient, createCluster } from 'redis';
 import type { SessionModuleOptions } from '../lib/index.js';
 import { signingOptionsFromEnv } from './signing.config.js';
 import { ownRedisClient } from './redis-client.config.js';
+import { sessionControlsFromEnv } from './session-controls.config.js';
 
 const logger = new Logger('Sample');
 
@@ -85,5 +86,6 @@ export async function sessionOptionsFromEnv(storeGiven = false): Promise<Session
         .filter(Boolean),
     },
     store: storeGiven ? undefined : await createStore(),
+    ...sessionControlsFromEnv(),
   };
 }

@@ -43,6 +43,20 @@ export class UsersService implements OnModuleInit {
     return ok && entry ? entry.user : null;
   }
 
+  /** Like `verify`, for a signed-in user (re-authentication, password change). */
+  async verifyById(id: string, password: string): Promise<boolean> {
+    const email = this.byId(id)?.email;
+    return email !== undefined && (await this.verify(email, password)) !== null;
+  }
+
+  /** Changes a demo user's password (in memory, for this process). */
+  async setPassword(id: string, password: string): Promise<void> {
+    const email = this.byId(id)?.email;
+    if (email === undefined) return;
+    const salt = randomBytes(16);
+    this.users.set(email, { user: this.users.get(email)!.user, salt, hash: await scryptAsync(password, salt, 32) });
+  }
+
   byId(id: string): DemoUser | undefined {
     for (const { user } of this.users.values()) if (user.id === id) return user;
     return undefined;

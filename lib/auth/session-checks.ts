@@ -20,7 +20,12 @@ export function assertRoles(
 ): void {
   if (!required || required.length === 0) return;
   if (!required.some((r) => principal.roles.includes(r))) {
-    events.emit('authz_fail', { userId: principal.userId, sessionId: principal.id, ip: clientIp(req) });
+    events.emit('authz_fail', {
+      userId: principal.userId,
+      sessionId: principal.id,
+      ip: clientIp(req),
+      impersonator: principal.impersonator?.id,
+    });
     throw new ForbiddenException('Insufficient role');
   }
 }

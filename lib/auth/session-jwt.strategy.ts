@@ -99,6 +99,13 @@ export class SessionJwtStrategy extends PassportStrategy(Strategy, SESSION_JWT_S
       throw err;
     }
     if (!route.skipCsrf && this.csrf.applies(req, principal)) this.csrf.assert(req, principal);
+    if (route.fresh) {
+      try {
+        this.sessions.assertFresh(principal, route.fresh, () => clientIp(req));
+      } catch (err) {
+        throw this.transport.refuse(res, err, bearer);
+      }
+    }
     if (fresh) {
       attachPrincipal(req, principal);
       if (res) renewAccessCookieIfDue(this.transport, this.sessions, res, principal);

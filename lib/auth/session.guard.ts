@@ -105,6 +105,13 @@ export class SessionGuard implements CanActivate {
     }
     if (!route.skipCsrf && this.csrf.applies(req, principal) && isUnsafeOperation(context))
       this.checkCsrf(req, principal);
+    if (route.fresh) {
+      try {
+        this.sessions.assertFresh(principal, route.fresh, () => clientIp(req));
+      } catch (err) {
+        throw this.transport.refuse(res, err, bearer);
+      }
+    }
     if (!fresh) return true;
     attachPrincipal(req, principal);
     // The response side here rather than in an interceptor: Nest's interceptor pipeline (rxjs)

@@ -34,6 +34,8 @@ export interface SessionListEntry {
   /** Readable device label, e.g. `Chrome 131 on macOS` (≤ 64 bytes). */
   device: string;
   current: boolean;
+  /** Only on an impersonation session: the admin who started it. */
+  impersonator?: { id: string };
 }
 
 /**
@@ -67,7 +69,8 @@ export class SessionController {
     @Res({ passthrough: true }) res: HttpResponseLike,
     @CurrentSession() s: SessionPrincipal,
   ) {
-    await this.guarded(res, () => this.sessions.revoke(s.userId, s.id, 'logout', clientIp(req)));
+    const actor = s.impersonator?.id;
+    await this.guarded(res, () => this.sessions.revoke(s.userId, s.id, 'logout', clientIp(req), actor));
     // Header-transport clients never got cookies, so they get no Set-Cookie either.
     if (s.transport === 'cookie') this.transport.endCookieSession(res);
   }
@@ -82,6 +85,18 @@ export class SessionController {
   ) {
     await this.guarded(res, () => this.sessions.revokeAll(s.userId, 'logout_all', clientIp(req)));
     if (s.transport === 'cookie') this.transport.endCookieSession(res);
+  }
+
+  // The CSRF check of @Authenticated() covers cookie clients (unsafe method).
+  @Post('logout-others')
+  @HttpCode(204)
+  @Authenticated()
+  async logoutOthers(
+    @Req() req: HttpRequestLike,
+    @Res({ passthrough: true }) res: HttpResponseLike,
+    @CurrentSession() s: SessionPrincipal,
+  ): Promise<void> {
+    await this.guarded(res, () => this.sessions.revokeOthers(s.userId, s.id, 'logout_others', clientIp(req)));
   }
 
   @Get('sessions')
@@ -100,6 +115,7 @@ export class SessionController {
       // A session stored before labels existed gets one from the User-Agent prefix that was kept.
       device: r.device ?? deviceLabel(r.userAgent),
       current: r.id === s.id,
+      ...(r.impersonator ? { impersonator: { id: r.impersonator.id } } : {}),
     }));
   }
 
@@ -115,7 +131,15 @@ export class SessionController {
     // Unknown ids and other users' ids answer alike, so existence is not revealed.
     const existed =
       SESSION_ID_PATTERN.test(id) &&
-      (await this.guarded(res, () => this.sessions.revoke(s.userId, id, 'revoked_by_user', clientIp(req))));
+      (await this.guarded(res, () =>
+        this.sessions.revoke(
+          s.userId,
+          id,
+          'revoked_by_user',
+          clientIp(req),
+          id === s.id ? s.impersonator?.id : undefined,
+        ),
+      ));
     if (!existed) throw new NotFoundException('No such session');
     if (id === s.id && s.transport === 'cookie') this.transport.endCookieSession(res);
   }

@@ -40,15 +40,19 @@ export class SessionCsrfPolicy {
 
   /** The origin check, then the session-bound token when tokens are on (403 otherwise). */
   assert(req: HttpRequestLike, principal: SessionPrincipal): void {
-    this.assertSameOrigin(req, { userId: principal.userId, sessionId: principal.id });
-    if (this.tokenRequired) this.assertToken(req, principal.id, principal.userId);
+    const impersonator = principal.impersonator?.id;
+    this.assertSameOrigin(req, { userId: principal.userId, sessionId: principal.id, impersonator });
+    if (this.tokenRequired) this.assertToken(req, principal.id, principal.userId, impersonator);
   }
 
   /**
    * Fetch-metadata and Origin check. A request with neither header (a non-browser client) passes
    * here and still needs the CSRF token.
    */
-  assertSameOrigin(req: HttpRequestLike, who: { userId?: string; sessionId?: string } = {}): void {
+  assertSameOrigin(
+    req: HttpRequestLike,
+    who: { userId?: string; sessionId?: string; impersonator?: string } = {},
+  ): void {
     const site = header(req, 'sec-fetch-site');
     const origin = header(req, 'origin');
     let ok: boolean;
@@ -66,9 +70,9 @@ export class SessionCsrfPolicy {
   }
 
   /** Checks the CSRF header against the session (throws 403). */
-  assertToken(req: HttpRequestLike, sessionId: string, userId?: string): void {
+  assertToken(req: HttpRequestLike, sessionId: string, userId?: string, impersonator?: string): void {
     if (!this.tokenMatches(req, sessionId)) {
-      this.events.emit('csrf_fail', { userId, sessionId, ip: clientIp(req), reason: 'token' });
+      this.events.emit('csrf_fail', { userId, sessionId, ip: clientIp(req), reason: 'token', impersonator });
       throw new ForbiddenException(`Missing or invalid ${this.options.csrf.headerName} header (CSRF protection)`);
     }
   }

@@ -6,6 +6,12 @@ import { AUTHENTICATED_KEY } from '../session.constants.js';
 export interface AuthenticatedOptions {
   /** The session must hold at least one of these roles (403 otherwise). */
   roles?: string[];
+  /**
+   * Step-up: the session's last login or re-authentication must be at most this many seconds old
+   * (`true`: the module's `freshAge`, default 300); otherwise 401 `insufficient_user_authentication`
+   * with the RFC 9470 challenge for bearer requests.
+   */
+  fresh?: boolean | number;
 }
 
 /**
@@ -17,6 +23,10 @@ export interface AuthenticatedOptions {
  * @example @Authenticated({ roles: ['admin'] })
  */
 export function Authenticated(options: AuthenticatedOptions = {}) {
+  const fresh = options.fresh;
+  if (typeof fresh === 'number' && !(Number.isFinite(fresh) && fresh > 0)) {
+    throw new TypeError('@Authenticated({ fresh }) must be true or a positive number of seconds');
+  }
   return applyDecorators(
     SetMetadata(AUTHENTICATED_KEY, options),
     // SessionGuard sets the response headers itself: no interceptor, so Nest skips its rxjs

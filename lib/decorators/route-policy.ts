@@ -10,6 +10,8 @@ export interface RoutePolicy {
   roles: readonly string[];
   /** No CSRF token or origin check for cookie-carried unsafe requests. */
   skipCsrf: boolean;
+  /** Step-up: `@Authenticated({ fresh })` of the deciding level. */
+  fresh?: boolean | number;
 }
 
 /**
@@ -34,5 +36,6 @@ export function resolveRoutePolicy(reflector: Reflector, handler: object, cls: o
     authenticate,
     roles: authenticate ? [...(decider.auth?.roles ?? [])] : [],
     skipCsrf: read<boolean>(SKIP_CSRF_KEY, handler) === true || read<boolean>(SKIP_CSRF_KEY, cls) === true,
+    fresh: authenticate ? decider.auth?.fresh : undefined,
   };
 }

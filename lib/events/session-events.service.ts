@@ -63,13 +63,14 @@ export class SessionEvents implements OnApplicationShutdown {
 
   emit(
     type: SessionAuditEventType,
-    fields: { userId?: string; sessionId?: string; ip?: string; reason?: string } = {},
+    fields: { userId?: string; sessionId?: string; ip?: string; reason?: string; impersonator?: string } = {},
   ): void {
     const event: SessionAuditEvent = { type, time: new Date(this.options.clock()).toISOString() };
     if (fields.userId !== undefined) event.userId = sanitizeForLog(fields.userId);
     if (fields.sessionId !== undefined) event.sessionHash = this.sessionHash(fields.sessionId);
     if (fields.ip !== undefined) event.ip = sanitizeForLog(fields.ip, 64);
     if (fields.reason !== undefined) event.reason = sanitizeForLog(fields.reason, 64);
+    if (fields.impersonator !== undefined) event.impersonator = sanitizeForLog(fields.impersonator, 64);
     this.log(event);
     // Subscribers get every event: only log lines are budgeted.
     try {

@@ -1,6 +1,13 @@
-import { HttpException, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import {
+  ConflictException,
+  ForbiddenException,
+  HttpException,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { SessionStoreUnavailableError } from '../session.errors.js';
 import { SessionUnauthorizedError } from '../session.errors.js';
+import { SessionForbiddenError, SessionLimitError, SessionStepUpRequiredError } from '../session.errors.js';
 
 /** Seconds a client should wait before retrying after a store outage. */
 export const RETRY_AFTER_SECONDS = '2';
@@ -33,6 +40,8 @@ export function toHttpRefusal(err: unknown, bearer: boolean): HttpRefusal {
           : 'Bearer';
     return { exception: new UnauthorizedException(), headers: [['WWW-Authenticate', challenge]] };
   }
+  const control = sessionControlRefusal(err, bearer);
+  if (control) return control;
   if (err instanceof SessionStoreUnavailableError) {
     return {
       exception: new ServiceUnavailableException('Session store unavailable'),
@@ -40,4 +49,32 @@ export function toHttpRefusal(err: unknown, bearer: boolean): HttpRefusal {
     };
   }
   return { exception: err as Error, headers: NO_HEADERS };
+}
+
+/** RFC 9470 §3: the bearer challenge of a step-up refusal. */
+export function stepUpChallenge(maxAge: number): string {
+  return `Bearer error="insufficient_user_authentication", max_age=${maxAge}`;
+}
+
+/** Session cap (409), step-up (401, RFC 9470) and forbidden session actions (403). */
+function sessionControlRefusal(err: unknown, bearer: boolean): HttpRefusal | undefined {
+  if (err instanceof SessionLimitError) {
+    const body = { statusCode: 409, error: 'session_limit', message: 'Too many sessions for this user' };
+    return { exception: new ConflictException(body), headers: NO_HEADERS };
+  }
+  if (err instanceof SessionStepUpRequiredError) {
+    const body = {
+      statusCode: 401,
+      error: 'insufficient_user_authentication',
+      message: 'A more recent authentication is required',
+      maxAge: err.maxAge,
+    };
+    // Error codes in the challenge only for bearer requests, as every other 401 here (RFC 6750 §3).
+    const challenge = bearer ? stepUpChallenge(err.maxAge) : 'Bearer';
+    return { exception: new UnauthorizedException(body), headers: [['WWW-Authenticate', challenge]] };
+  }
+  if (err instanceof SessionForbiddenError) {
+    return { exception: new ForbiddenException('Not allowed in this session'), headers: NO_HEADERS };
+  }
+  return undefined;
 }

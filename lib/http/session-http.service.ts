@@ -1,7 +1,7 @@
 import { Injectable, UnsupportedMediaTypeException } from '@nestjs/common';
 import { SessionCsrfPolicy } from '../csrf/csrf-policy.js';
 import { SessionEvents } from '../events/session-events.service.js';
-import type { SessionUser } from '../interfaces/session-record.interface.js';
+import type { SessionPrincipal, SessionUser } from '../interfaces/session-record.interface.js';
 import { SessionStoreUnavailableError } from '../session.errors.js';
 import { SessionUnauthorizedError } from '../session.errors.js';
 import { SessionService, type IssuedTokens, type SessionMeta } from '../session.service.js';
@@ -68,6 +68,36 @@ export class SessionHttpService {
       return this.answer(out, tokens, headerTransport);
     } catch (err) {
       throw this.transport.refuse(out, err, false);
+    }
+  }
+
+  /**
+   * Starts an impersonation session as `target` for the admin `actor` (see
+   * `SessionService.impersonate`) and answers like `login()` in the transport the client asked
+   * for. A cookie client's own session ends (its cookies are replaced, so nothing could use it
+   * again); a header client keeps its tokens. The app checks the actor's role and freshness first.
+   */
+  async impersonate(
+    req: HttpRequestLike,
+    res: unknown,
+    actor: SessionPrincipal,
+    target: SessionUser,
+  ): Promise<CookieTokenAnswer | HeaderTokenAnswer> {
+    const out = res as HttpResponseLike;
+    this.transport.protectTokenAnswer(out);
+    this.assertJsonBody(req);
+    this.transport.assertHttps(req);
+    const headerTransport = this.transport.wantsHeaderTransport(req);
+    if (!headerTransport) this.csrf.assertSameOrigin(req);
+    const ip = clientIp(req);
+    try {
+      const tokens = await this.sessions.impersonate(actor, target, { userAgent: header(req, 'user-agent'), ip });
+      if (!headerTransport && actor.transport === 'cookie') {
+        await this.sessions.revoke(actor.userId, actor.id, 'relogin', ip);
+      }
+      return this.answer(out, tokens, headerTransport);
+    } catch (err) {
+      throw this.transport.refuse(out, err, actor.transport === 'bearer');
     }
   }
 

@@ -9,10 +9,22 @@ export type SessionAuditEventType =
   | 'authn_token_reuse'
   | 'authn_token_invalid'
   | 'authz_fail'
-  | 'csrf_fail';
+  | 'csrf_fail'
+  | 'authn_reauth_success'
+  | 'authn_password_change'
+  | 'authn_impersonation_start';
 
 /** Why a session was revoked. */
-export type SessionRevokeReason = 'logout' | 'logout_all' | 'revoked_by_user' | 'theft' | 'relogin' | 'admin';
+export type SessionRevokeReason =
+  | 'logout'
+  | 'logout_all'
+  | 'revoked_by_user'
+  | 'theft'
+  | 'relogin'
+  | 'admin'
+  | 'logout_others'
+  | 'evicted'
+  | 'password_changed';
 
 /**
  * One audit event. Never carries a token or a raw session id: `sessionHash` is a short keyed hash.
@@ -26,6 +38,8 @@ export interface SessionAuditEvent {
   sessionHash?: string;
   ip?: string;
   reason?: string;
+  /** Events of an impersonation session: the user id of the actor (the admin). */
+  impersonator?: string;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { RedisClientInput, RedisClusterClient, RedisNodeClient } from './redis-client.interface.js';
-import type { SessionRepository } from './session-repository.interface.js';
+import type { SessionCapPolicy, SessionRepository } from './session-repository.interface.js';
 import type { SessionAuditEvent } from './session-event.interface.js';
 
 /** Access-token signing algorithms the module supports. HS256 is the default; EdDSA means Ed25519. */
@@ -166,6 +166,17 @@ export interface SessionModuleOptions {
   refreshPath?: string;
   /** Called with every audit event (in addition to `SessionEvents` subscribers). */
   onEvent?: (event: SessionAuditEvent) => void;
+  /**
+   * Live sessions one user may hold (1–1000). A login beyond it ends the least recently used
+   * session (`evict-oldest`) or is refused (`refuse`: 409 `session_limit`). @default 50
+   */
+  maxSessionsPerUser?: number;
+  /** @default 'evict-oldest' */
+  sessionCapPolicy?: SessionCapPolicy;
+  /** Seconds a login or re-authentication counts as fresh for `@Authenticated({ fresh: true })`. @default 300 */
+  freshAge?: number;
+  /** Absolute lifetime in seconds of an impersonation session, at most 3600. @default 3600 */
+  impersonationTimeout?: number;
 }
 
 /**

@@ -14,12 +14,24 @@ export interface SessionRecord {
    * (the list then derives one from `userAgent`); the repository contract suite expects it.
    */
   device?: string;
+  /** Present on an impersonation session: the user who started it. */
+  impersonator?: SessionImpersonator;
+}
+
+/** The actor behind an impersonation session. */
+export interface SessionImpersonator {
+  /** User id of the admin who started the session. */
+  id: string;
 }
 
 /** What a successful validation of a live session yields. */
 export interface ValidatedSession {
   roles: string[];
   data: Record<string, unknown> | undefined;
+  /** When the user last proved their credentials for this session (login or re-auth), epoch ms. */
+  authTime: number;
+  /** User id of the actor of an impersonation session. */
+  impersonator?: string;
 }
 
 /** The authenticated principal the guard attaches to the request. */
@@ -33,6 +45,10 @@ export interface SessionPrincipal {
   tokenExpiresAt: number;
   /** How the request was authenticated. */
   transport: 'cookie' | 'bearer';
+  /** Last login or re-authentication of this session, epoch ms (store clock); refresh leaves it. */
+  authTime: number;
+  /** Set when an admin started this session as the user (impersonation). */
+  impersonator?: SessionImpersonator;
 }
 
 /** The user the application hands to `SessionService.login()`. */

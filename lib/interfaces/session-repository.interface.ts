@@ -20,11 +20,37 @@ export interface NewSession {
   refreshHash: string;
   /** `iat` (seconds) of refresh token generation 0. */
   refreshIssuedAt: number;
+  /** Per-user session cap, counting this one; absent: no cap. */
+  maxSessions?: number;
+  /** At the cap: end the least recently used sessions (default), or refuse this one. */
+  capPolicy?: SessionCapPolicy;
+  /** User id (≤ 64 bytes) of the actor of an impersonation session. */
+  impersonator?: string;
+}
+
+/** What a login beyond the per-user cap does. */
+export type SessionCapPolicy = 'evict-oldest' | 'refuse';
+
+/** Create outcome: the ids of sessions evicted to make room, or a refusal at the cap (nothing written). */
+export type CreateResult = { status: 'created'; evicted: string[] } | { status: 'refused' };
+
+/** Ending a user's other sessions (`revokeOthers`). */
+export interface RevokeOthersRequest {
+  now: number;
+  idleTimeoutMs: number;
+  /**
+   * Credential change: also record a per-user "not before" time (now) that kills any session
+   * authenticated earlier, kept `notBeforeTtlMs`; the kept session counts as authenticated now.
+   */
+  notBefore?: { ttlMs: number };
 }
 
 /** Validation outcome: the session, or why there is none. */
 export type ValidateResult =
-  { status: 'ok'; session: ValidatedSession } | { status: 'missing' } | { status: 'expired' };
+  | { status: 'ok'; session: ValidatedSession }
+  | { status: 'missing' }
+  /** `impersonator`: the actor of an impersonation session, for the audit event. */
+  | { status: 'expired'; impersonator?: string };
 
 /** One validation of an access token's session, as the validation script sees it. */
 export interface ValidateRequest {
@@ -62,11 +88,13 @@ export type RotateResult =
       issuedAt: number;
       absoluteExpiresAt: number;
       roles: string[];
+      /** User id of the actor of an impersonation session (for its audit events). */
+      impersonator?: string;
     }
-  | { status: 'reused' }
+  | { status: 'reused'; impersonator?: string }
   | { status: 'invalid' }
   | { status: 'missing' }
-  | { status: 'expired' };
+  | { status: 'expired'; impersonator?: string };
 
 /** Counts from one cleanup pass. */
 export interface CleanupResult {
@@ -88,7 +116,8 @@ export interface CleanupResult {
 export interface SessionRepository {
   /** `memory`, `redis` or `redis-cluster`: what `/health` reports. */
   readonly kind: string;
-  create(session: NewSession): Promise<void>;
+  /** Enforces `maxSessions` atomically with the write: concurrent creates never leave more. */
+  create(session: NewSession): Promise<CreateResult>;
   /**
    * Checks the session and slides its idle deadline when the last touch is older than `touchIntervalMs`.
    * A repository may then also drop what only the refresh grace window needs once `graceMs` is long past.
@@ -99,6 +128,10 @@ export interface SessionRepository {
   revoke(userId: string, sessionId: string): Promise<boolean>;
   /** Number of sessions revoked. */
   revokeAll(userId: string): Promise<number>;
+  /** Ends every session of the user but `keepSessionId` (may be ''); number revoked. */
+  revokeOthers(userId: string, keepSessionId: string, request: RevokeOthersRequest): Promise<number>;
+  /** Sets the session's authentication time to now (store clock); null when it is not live. */
+  reauthenticate(userId: string, sessionId: string, now: number, idleTimeoutMs: number): Promise<number | null>;
   list(userId: string, now: number, idleTimeoutMs: number): Promise<SessionRecord[]>;
   /** Prunes entries of sessions that are gone, in bounded batches; never a live session's. */
   cleanup(now: number, batchSize: number, idleTimeoutMs: number): Promise<CleanupResult>;

@@ -167,7 +167,7 @@ export class SessionSockets implements OnApplicationShutdown {
     }
     if (m.kind !== 'ended') return;
     for (const t of [...(this.byUser.get(m.userId) ?? [])]) {
-      if (m.sessionId === null || m.sessionId === t.sessionId) this.end(t);
+      if (m.sessionId === t.sessionId || (m.sessionId === null && m.except !== t.sessionId)) this.end(t);
     }
   }
 

@@ -1,7 +1,9 @@
 import type { SessionRecord } from '../interfaces/session-record.interface.js';
 import type {
   CleanupResult,
+  CreateResult,
   NewSession,
+  RevokeOthersRequest,
   RotateRequest,
   RotateResult,
   SessionLockRelease,
@@ -24,6 +26,9 @@ interface MemorySession {
   issuedAt: number;
   /** Digests of the last generations, newest first, with when each was rotated out. */
   previous: { hash: string; rotatedAt: number }[];
+  /** Last login or re-authentication, epoch ms. */
+  authTime: number;
+  impersonator: string | undefined;
 }
 
 /** As the Redis scripts: a tab this many rotations behind, inside the grace window, gets the successor. */
@@ -37,8 +42,16 @@ export class MemorySessionRepository implements SessionRepository {
   readonly kind = 'memory';
   private readonly users = new Map<string, Map<string, MemorySession>>();
   private readonly locks = new Map<string, { owner: symbol; until: number }>();
+  /** Per user: sessions authenticated before this time (ms) are dead, until `until`. */
+  private readonly notBefore = new Map<string, { at: number; until: number }>();
 
-  async create(s: NewSession): Promise<void> {
+  async create(s: NewSession): Promise<CreateResult> {
+    let evicted: string[] = [];
+    if (s.maxSessions !== undefined) {
+      const room = this.makeRoom(s);
+      if (room === null) return { status: 'refused' };
+      evicted = room;
+    }
     let sessions = this.users.get(s.userId);
     if (!sessions) this.users.set(s.userId, (sessions = new Map<string, MemorySession>()));
     sessions.set(s.id, {
@@ -54,7 +67,28 @@ export class MemorySessionRepository implements SessionRepository {
       hash: s.refreshHash,
       issuedAt: s.refreshIssuedAt,
       previous: [],
+      authTime: s.now,
+      impersonator: s.impersonator || undefined,
     });
+    return { status: 'created', evicted };
+  }
+
+  /** As the CREATE script: drops dead sessions, then those nearest their deadline (or refuses: null). */
+  private makeRoom(s: NewSession): string[] | null {
+    const live: Array<[string, MemorySession]> = [];
+    for (const id of [...(this.users.get(s.userId)?.keys() ?? [])]) {
+      const found = this.live(s.userId, id, s.now, s.idleTimeoutMs);
+      if (typeof found !== 'string') live.push([id, found]);
+    }
+    const over = live.length - (s.maxSessions ?? Infinity) + 1;
+    if (over <= 0) return [];
+    if (s.capPolicy === 'refuse') return null;
+    // As the Redis index score: the nearest deadline first (least recently used, or at its absolute end).
+    const deadline = (m: MemorySession) => Math.min(m.lastSeenAt + s.idleTimeoutMs, m.absoluteExpiresAt);
+    live.sort(([x, a], [y, b]) => deadline(a) - deadline(b) || (x < y ? -1 : x > y ? 1 : 0));
+    const evicted = live.slice(0, over).map(([id]) => id);
+    for (const id of evicted) this.drop(s.userId, id);
+    return evicted;
   }
 
   /** The session if it is still alive at `now`; an expired one is removed. */
@@ -71,6 +105,11 @@ export class MemorySessionRepository implements SessionRepository {
       this.drop(userId, sessionId);
       return 'expired';
     }
+    const nb = this.notBefore.get(userId);
+    if (nb && nb.until > now && s.authTime < nb.at) {
+      this.drop(userId, sessionId);
+      return 'missing';
+    }
     return s;
   }
 
@@ -86,17 +125,26 @@ export class MemorySessionRepository implements SessionRepository {
     sessionId: string,
     { now, idleTimeoutMs, touchIntervalMs }: ValidateRequest,
   ): Promise<ValidateResult> {
+    const actor = this.users.get(userId)?.get(sessionId)?.impersonator;
     const s = this.live(userId, sessionId, now, idleTimeoutMs);
+    if (s === 'expired' && actor) return { status: s, impersonator: actor };
     if (typeof s === 'string') return { status: s };
     if (now - s.lastSeenAt >= touchIntervalMs) s.lastSeenAt = now;
     return {
       status: 'ok',
-      session: { roles: [...s.roles], data: s.data === undefined ? undefined : structuredClone(s.data) },
+      session: {
+        roles: [...s.roles],
+        data: s.data === undefined ? undefined : structuredClone(s.data),
+        authTime: s.authTime,
+        ...(s.impersonator ? { impersonator: s.impersonator } : {}),
+      },
     };
   }
 
   async rotate(userId: string, sessionId: string, r: RotateRequest): Promise<RotateResult> {
+    const actor = this.users.get(userId)?.get(sessionId)?.impersonator;
     const s = this.live(userId, sessionId, r.now, r.idleTimeoutMs);
+    if (s === 'expired' && actor) return { status: s, impersonator: actor };
     if (typeof s === 'string') return { status: s };
     const answer = (status: 'rotated' | 'raced'): RotateResult => ({
       status,
@@ -104,6 +152,7 @@ export class MemorySessionRepository implements SessionRepository {
       issuedAt: s.issuedAt,
       absoluteExpiresAt: s.absoluteExpiresAt,
       roles: [...s.roles],
+      ...(s.impersonator ? { impersonator: s.impersonator } : {}),
     });
     if (r.presentedGeneration === s.generation && r.presentedHash === s.hash) {
       s.previous = [{ hash: s.hash, rotatedAt: r.now }, ...s.previous].slice(0, PREVIOUS_GENERATIONS);
@@ -121,7 +170,7 @@ export class MemorySessionRepository implements SessionRepository {
     }
     if (r.presentedGeneration < s.generation) {
       this.drop(userId, sessionId);
-      return { status: 'reused' };
+      return s.impersonator ? { status: 'reused', impersonator: s.impersonator } : { status: 'reused' };
     }
     return { status: 'invalid' };
   }
@@ -134,6 +183,26 @@ export class MemorySessionRepository implements SessionRepository {
     const n = this.users.get(userId)?.size ?? 0;
     this.users.delete(userId);
     return n;
+  }
+
+  async revokeOthers(userId: string, keepSessionId: string, r: RevokeOthersRequest): Promise<number> {
+    let n = 0;
+    for (const id of [...(this.users.get(userId)?.keys() ?? [])]) {
+      if (id !== keepSessionId && this.drop(userId, id)) n += 1;
+    }
+    if (r.notBefore) {
+      this.notBefore.set(userId, { at: r.now, until: r.now + r.notBefore.ttlMs });
+      const kept = this.users.get(userId)?.get(keepSessionId);
+      if (kept) kept.authTime = r.now;
+    }
+    return n;
+  }
+
+  async reauthenticate(userId: string, sessionId: string, now: number, idleTimeoutMs: number): Promise<number | null> {
+    const s = this.live(userId, sessionId, now, idleTimeoutMs);
+    if (typeof s === 'string') return null;
+    s.authTime = now;
+    return now;
   }
 
   async list(userId: string, now: number, idleTimeoutMs: number): Promise<SessionRecord[]> {
@@ -151,6 +220,7 @@ export class MemorySessionRepository implements SessionRepository {
         userAgent: s.userAgent,
         ip: s.ip,
         device: s.device,
+        ...(s.impersonator ? { impersonator: { id: s.impersonator } } : {}),
       });
     }
     return out.sort((x, y) => x.createdAt - y.createdAt);
@@ -159,6 +229,7 @@ export class MemorySessionRepository implements SessionRepository {
   /** Removes sessions past their deadline: the memory store has no TTLs to do it. */
   async cleanup(now: number, batchSize: number, idleTimeoutMs: number): Promise<CleanupResult> {
     const result: CleanupResult = { scanned: 0, removed: 0 };
+    for (const [userId, nb] of [...this.notBefore]) if (nb.until <= now) this.notBefore.delete(userId);
     let sinceYield = 0;
     for (const [userId, sessions] of [...this.users]) {
       result.scanned += 1;

@@ -26,6 +26,8 @@ export interface RawRedis {
   pExpireTime(key: string): Promise<number>;
   exists(key: string): Promise<number>;
   zScore(key: string, member: string): Promise<number | null>;
+  zRem(key: string, member: string): Promise<number>;
+  pTTL(key: string): Promise<number>;
 }
 
 export interface RedisFixture extends ContractFixture {
@@ -73,7 +75,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       const key = fixture.keys.session(userId, sid);
 
       const stored = await fixture.raw.hGetAll(key);
-      expect(Object.keys(stored).sort()).toEqual(['a', 'c', 'dv', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
+      expect(Object.keys(stored).sort()).toEqual(['a', 'c', 'dv', 'g', 'h', 'i', 'ip', 'l', 'r', 't', 'ua']);
       expect(stored.h).toBe(tokens.hash(token0));
       const assertNoToken = (hash: Record<string, string>, token: string) => {
         const [, payload, signature] = token.split('.');
@@ -145,7 +147,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
         ).status,
       ).toBe('ok');
       const pruned = await fixture.raw.hGetAll(key);
-      expect(Object.keys(pruned).sort()).toEqual(['a', 'c', 'dv', 'g', 'h', 'i', 'ip', 'l', 'r', 'ua']);
+      expect(Object.keys(pruned).sort()).toEqual(['a', 'c', 'dv', 'g', 'h', 'i', 'ip', 'l', 'r', 't', 'ua']);
       expect(pruned).toMatchObject({ g: '1', h: h1 });
 
       expect(await kit.rotate(s, edge + 2, 1, h1)).toMatchObject({ status: 'rotated', generation: 2 });
@@ -190,6 +192,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
         'ip',
         'l',
         'r',
+        't',
         'ua',
       ]);
     });
@@ -298,6 +301,34 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
         expect(await fixture.raw.exists(fixture.keys.session(s.userId, s.id))).toBe(0);
         expect(await fixture.raw.zScore(fixture.keys.index(s.userId), s.id)).toBeNull();
       }
+    });
+
+    it('a credential change kills a session the index missed, in validate and rotate, and dates its mark', async () => {
+      const kept = await kit.create();
+      const missed = await kit.create();
+      const alsoMissed = await kit.create();
+      const index = fixture.keys.index(kept.userId);
+      // As if an index write had been lost: the hash lives, the index does not know it.
+      await fixture.raw.zRem(index, missed.id);
+      await fixture.raw.zRem(index, alsoMissed.id);
+      const at = base + MINUTE;
+      const request = { now: at, idleTimeoutMs: IDLE, notBefore: { ttlMs: HOUR } };
+      expect(await fixture.repo.revokeOthers(kept.userId, kept.id, request)).toBe(0);
+      expect(await kit.status(missed, at + 1)).toBe('missing');
+      expect(await kit.rotate(alsoMissed, at + 1, 0, alsoMissed.refreshHash)).toEqual({ status: 'missing' });
+      for (const s of [missed, alsoMissed])
+        expect(await fixture.raw.exists(fixture.keys.session(s.userId, s.id))).toBe(0);
+      expect(await kit.status(kept, at + 2)).toBe('ok');
+      const mark = `${index.slice(0, -1)}n`;
+      expect(await fixture.raw.pTTL(mark)).toBeGreaterThan(HOUR - MINUTE);
+      expect(await fixture.raw.pTTL(mark)).toBeLessThanOrEqual(HOUR);
+    });
+
+    it('an impersonation session stores its actor in one short field', async () => {
+      const s = await kit.create({ impersonator: 'u-admin' });
+      const stored = await fixture.raw.hGetAll(fixture.keys.session(s.userId, s.id));
+      expect(stored).toMatchObject({ m: 'u-admin', t: String(s.now) });
+      for (const value of Object.values(stored)) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);
     });
   });
 }

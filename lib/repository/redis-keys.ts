@@ -21,6 +21,18 @@ export class RedisKeys {
     return [`${base}s:${sessionId}`, `${base}x`];
   }
 
+  /** `[session hash, user index, user "not before"]`: what VALIDATE, ROTATE and REAUTH read. */
+  sessionKeys(userId: string, sessionId: string): [string, string, string] {
+    const base = `${this.prefix}{${RedisKeys.encodeUser(userId)}}:`;
+    return [`${base}s:${sessionId}`, `${base}x`, `${base}n`];
+  }
+
+  /** `[user index, user "not before"]`. */
+  userKeys(userId: string): [string, string] {
+    const base = `${this.prefix}{${RedisKeys.encodeUser(userId)}}:`;
+    return [`${base}x`, `${base}n`];
+  }
+
   index(userId: string): string {
     return `${this.prefix}{${RedisKeys.encodeUser(userId)}}:x`;
   }

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { SessionRecord } from '../interfaces/session-record.interface.js';
+import type { SessionRecord, ValidatedSession } from '../interfaces/session-record.interface.js';
 import type {
   CleanupResult,
+  CreateResult,
   NewSession,
+  RevokeOthersRequest,
   RotateRequest,
   RotateResult,
   SessionLockRelease,
@@ -13,15 +15,18 @@ import type {
 import { RedisKeys } from './redis-keys.js';
 import {
   CREATE,
+  CreateReply,
   LIST,
   LIST_STRIDE,
   LOCK,
   LockReply,
   type LuaScript,
   PRUNE,
+  REAUTH,
   RENEW,
   REVOKE,
   REVOKE_ALL,
+  REVOKE_OTHERS,
   ROTATE,
   RotateReply,
   TIME,
@@ -182,9 +187,9 @@ export class RedisSessionRepository implements SessionRepository {
     return this.bounded(() => this.commands.evalScript(script, keys, args));
   }
 
-  async create(s: NewSession): Promise<void> {
+  async create(s: NewSession): Promise<CreateResult> {
     // The lifetime travels, not the deadline: the store's clock places it.
-    await this.run(CREATE, this.keys.sessionAndIndex(s.userId, s.id), [
+    const reply = await this.run(CREATE, this.keys.sessionAndIndex(s.userId, s.id), [
       s.id,
       this.now(s.now),
       String(s.idleTimeoutMs),
@@ -196,11 +201,17 @@ export class RedisSessionRepository implements SessionRepository {
       s.refreshHash,
       String(s.refreshIssuedAt),
       s.device,
+      s.maxSessions === undefined ? '' : String(s.maxSessions),
+      s.capPolicy ?? '',
+      s.impersonator ?? '',
     ]);
+    if (!Array.isArray(reply)) throw new SessionStoreUnavailableError('unexpected reply');
+    if (reply[0] === CreateReply.refused) return { status: 'refused' };
+    return { status: 'created', evicted: (reply as unknown[]).slice(2).map(String) };
   }
 
   async validate(userId: string, sessionId: string, r: ValidateRequest): Promise<ValidateResult> {
-    const reply = await this.run(VALIDATE, this.keys.sessionAndIndex(userId, sessionId), [
+    const reply = await this.run(VALIDATE, this.keys.sessionKeys(userId, sessionId), [
       sessionId,
       this.now(r.now),
       String(r.idleTimeoutMs),
@@ -209,19 +220,22 @@ export class RedisSessionRepository implements SessionRepository {
     ]);
     if (reply === ValidateReply.missing) return { status: 'missing' };
     if (reply === ValidateReply.expired) return { status: 'expired' };
-    if (!Array.isArray(reply) || reply.length !== 2) throw new SessionStoreUnavailableError('unexpected reply');
-    const [roles, data] = reply as [string, string];
-    return {
-      status: 'ok',
-      session: {
-        roles: roles ? roles.split(ROLE_SEPARATOR) : [],
-        data: data ? (JSON.parse(data) as Record<string, unknown>) : undefined,
-      },
+    if (Array.isArray(reply) && reply.length === 2 && reply[0] === ValidateReply.expired) {
+      return { status: 'expired', impersonator: String(reply[1]) };
+    }
+    if (!Array.isArray(reply) || reply.length !== 4) throw new SessionStoreUnavailableError('unexpected reply');
+    const [roles, data, authTime, actor] = reply as [string, string, string, string];
+    const session: ValidatedSession = {
+      roles: roles ? roles.split(ROLE_SEPARATOR) : [],
+      data: data ? (JSON.parse(data) as Record<string, unknown>) : undefined,
+      authTime: Number(authTime),
     };
+    if (actor) session.impersonator = actor;
+    return { status: 'ok', session };
   }
 
   async rotate(userId: string, sessionId: string, r: RotateRequest): Promise<RotateResult> {
-    const keys = this.keys.sessionAndIndex(userId, sessionId);
+    const keys = this.keys.sessionKeys(userId, sessionId);
     const { sent, deadline } = await this.deadline(keys[0]);
     const reply = await this.run(ROTATE, keys, [
       sessionId,
@@ -240,20 +254,29 @@ export class RedisSessionRepository implements SessionRepository {
       case RotateReply.missing:
         return { status: 'missing' };
       case RotateReply.expired:
-        return { status: 'expired' };
+        return withActor({ status: 'expired' }, reply);
       case RotateReply.rotated:
       case RotateReply.raced: {
-        const [, generation, issuedAt, absolute, roles] = reply as [number, number, number, string, string];
-        return {
+        const [, generation, issuedAt, absolute, roles, actor] = reply as [
+          number,
+          number,
+          number,
+          string,
+          string,
+          string,
+        ];
+        const result: RotateResult = {
           status: reply[0] === RotateReply.rotated ? 'rotated' : 'raced',
           generation,
           issuedAt,
           absoluteExpiresAt: Number(absolute),
           roles: roles ? roles.split(ROLE_SEPARATOR) : [],
         };
+        if (actor) result.impersonator = actor;
+        return result;
       }
       case RotateReply.reused:
-        return { status: 'reused' };
+        return withActor({ status: 'reused' }, reply);
       case RotateReply.late:
         // The caller had given up (timeout) before the script ran: nothing was consumed.
         throw new SessionStoreUnavailableError('late');
@@ -271,6 +294,26 @@ export class RedisSessionRepository implements SessionRepository {
     return Number(await this.run(REVOKE_ALL, [this.keys.index(userId)], [this.keys.sessionPrefix(userId)]));
   }
 
+  async revokeOthers(userId: string, keepSessionId: string, r: RevokeOthersRequest): Promise<number> {
+    const [index, notBefore] = this.keys.userKeys(userId);
+    const kept = this.keys.session(userId, keepSessionId);
+    const reply = await this.run(
+      REVOKE_OTHERS,
+      [index, notBefore, kept],
+      [this.keys.sessionPrefix(userId), keepSessionId, this.now(r.now), r.notBefore ? String(r.notBefore.ttlMs) : ''],
+    );
+    return Number(reply);
+  }
+
+  async reauthenticate(userId: string, sessionId: string, now: number, idleTimeoutMs: number): Promise<number | null> {
+    const reply = await this.run(REAUTH, this.keys.sessionKeys(userId, sessionId), [
+      sessionId,
+      this.now(now),
+      String(idleTimeoutMs),
+    ]);
+    return typeof reply === 'number' ? reply : null;
+  }
+
   async list(userId: string, now: number, idleTimeoutMs: number): Promise<SessionRecord[]> {
     const reply = await this.run(
       LIST,
@@ -281,9 +324,9 @@ export class RedisSessionRepository implements SessionRepository {
       throw new SessionStoreUnavailableError('unexpected reply');
     const out: SessionRecord[] = [];
     for (let i = 0; i < reply.length; i += LIST_STRIDE) {
-      const [id, c, l, a, ua, ip, dv] = reply.slice(i, i + LIST_STRIDE) as string[];
+      const [id, c, l, a, ua, ip, dv, actor] = reply.slice(i, i + LIST_STRIDE) as string[];
       const absoluteExpiresAt = Number(a);
-      out.push({
+      const record: SessionRecord = {
         id,
         userId,
         createdAt: Number(c),
@@ -294,7 +337,9 @@ export class RedisSessionRepository implements SessionRepository {
         ip,
         // Sessions created before labels existed have none: the controller derives one from `ua`.
         ...(dv ? { device: dv } : {}),
-      });
+      };
+      if (actor) record.impersonator = { id: actor };
+      out.push(record);
     }
     return out.sort((x, y) => x.createdAt - y.createdAt);
   }
@@ -344,4 +389,13 @@ export class RedisSessionRepository implements SessionRepository {
     release.renew = async () => (await this.run(RENEW, [key], [owner, String(ttlMs)])) === 1;
     return release;
   }
+}
+
+/** `{code, actor, now}` replies: the actor of an impersonation session, when there is one. */
+function withActor<T extends { status: 'expired' | 'reused' }>(
+  result: T,
+  reply: unknown[],
+): T & { impersonator?: string } {
+  const actor = reply.length === 3 ? reply[1] : undefined;
+  return typeof actor === 'string' && actor ? { ...result, impersonator: actor } : result;
 }

@@ -19,6 +19,7 @@ interface WireMessage {
   u?: unknown;
   s?: unknown;
   r?: unknown;
+  x?: unknown;
   hb?: unknown;
 }
 
@@ -50,7 +51,13 @@ export class RedisSessionSignal implements SessionEndedSignal {
 
   async publish(message: Omit<SessionEndedMessage, 'kind'>): Promise<void> {
     this.deliver({ kind: 'ended', ...message });
-    const wire = JSON.stringify({ o: this.origin, u: message.userId, s: message.sessionId, r: message.reason });
+    const wire = JSON.stringify({
+      o: this.origin,
+      u: message.userId,
+      s: message.sessionId,
+      r: message.reason,
+      ...(message.except ? { x: message.except } : {}),
+    });
     try {
       await this.pubsub.publish(this.channel, wire);
     } catch (err) {
@@ -122,7 +129,8 @@ export class RedisSessionSignal implements SessionEndedSignal {
     // Our own publications were delivered locally already.
     if (m.o === this.origin || typeof m.u !== 'string' || typeof m.r !== 'string') return;
     if (m.s !== null && typeof m.s !== 'string') return;
-    this.deliver({ kind: 'ended', userId: m.u, sessionId: m.s, reason: m.r as SessionEndedReason });
+    const except = typeof m.x === 'string' ? { except: m.x } : {};
+    this.deliver({ kind: 'ended', userId: m.u, sessionId: m.s, reason: m.r as SessionEndedReason, ...except });
   }
 
   private deliver(message: SessionSignalMessage): void {

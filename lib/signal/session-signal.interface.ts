@@ -13,6 +13,8 @@ export interface SessionEndedMessage {
   userId: string;
   /** `null`: every session of the user. */
   sessionId: string | null;
+  /** With `sessionId: null`: every session of the user but this one (log out other devices). */
+  except?: string;
   reason: SessionEndedReason;
 }
 

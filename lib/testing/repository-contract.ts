@@ -13,6 +13,7 @@ import type {
   SessionRepository,
 } from '../interfaces/session-repository.interface.js';
 import { type ContractTestApi, globalTestApi } from './test-api.js';
+import { describeSessionControls } from './session-controls-contract.js';
 
 /**
  * What the suite runs against, made fresh for every test by the `setup` you pass.
@@ -171,19 +172,21 @@ export function describeRepositoryContract(
     });
     afterEach(() => fixture.teardown());
 
+    describeSessionControls(api, () => ({ repo, peers, kit, base }));
+
     describe('create and validate', () => {
       it('returns the stored roles and data of a new session', async () => {
         const data = { theme: 'dark', n: 3, nested: { list: [1, 'two', null], flag: true }, text: 'ü 用户 🙂' };
         const s = await kit.create({ roles: ['user', 'admin'], data });
         expect(await kit.validate(s, base + SECOND)).toEqual({
           status: 'ok',
-          session: { roles: ['user', 'admin'], data },
+          session: { roles: ['user', 'admin'], data, authTime: s.now },
         });
 
         const bare = await kit.create({ roles: [], data: undefined });
         expect(await kit.validate(bare, base + SECOND)).toEqual({
           status: 'ok',
-          session: { roles: [], data: undefined },
+          session: { roles: [], data: undefined, authTime: bare.now },
         });
       });
 
@@ -195,7 +198,7 @@ export function describeRepositoryContract(
         (first.session.data as { count: number }).count = 99;
         expect(await kit.validate(s, base + 2)).toEqual({
           status: 'ok',
-          session: { roles: ['user'], data: { count: 1 } },
+          session: { roles: ['user'], data: { count: 1 }, authTime: s.now },
         });
       });
 
@@ -507,7 +510,7 @@ export function describeRepositoryContract(
         for (const [n, s] of sessions.entries()) {
           expect(await kit.validate(s, base + 1)).toEqual({
             status: 'ok',
-            session: { roles: [`role-${n}`], data: { n } },
+            session: { roles: [`role-${n}`], data: { n }, authTime: s.now },
           });
           const records = await repo.list(s.userId, base + 1, IDLE);
           expect(records.map((r) => [r.id, r.userId])).toEqual([[id, s.userId]]);

@@ -129,5 +129,46 @@ describe.each(STORES)('GET /ws on the $name store', (store) => {
       await sample.app.get(SessionService).revoke('u-alice', id, 'admin');
       expect((await closedWithin(s, 1000)).code).toBe(4001);
     });
+
+    it('logout-others closes the other devices’ sockets and keeps this one', async () => {
+      const here = await loginHeader(url, BOB);
+      const there = await loginHeader(url, BOB);
+      const kept = await openSocket(url, bearer(here.accessToken));
+      const s = await openSocket(url, bearer(there.accessToken));
+      await request(url).post('/auth/logout-others').set(bearer(here.accessToken)).expect(204);
+      expect((await closedWithin(s, 1000)).code).toBe(4001);
+      expect((await kept.me()).user.id).toBe('u-bob');
+      kept.ws.close();
+    });
+
+    it('a password change closes the other sessions’ sockets and keeps this one', async () => {
+      const here = await loginHeader(url, BOB);
+      const there = await loginHeader(url, BOB);
+      const kept = await openSocket(url, bearer(here.accessToken));
+      const s = await openSocket(url, bearer(there.accessToken));
+      const change = (from: string, to: string) =>
+        request(url)
+          .post('/account/password')
+          .set(bearer(here.accessToken))
+          .send({ currentPassword: from, newPassword: to })
+          .expect(204);
+      await change(BOB.password, 'bob-password-456');
+      try {
+        expect((await closedWithin(s, 1000)).code).toBe(4001);
+        expect((await kept.me()).user.id).toBe('u-bob');
+      } finally {
+        await change('bob-password-456', BOB.password);
+        kept.ws.close();
+      }
+    });
+
+    it('eviction at the session cap closes the evicted session’s socket', async () => {
+      const capped = await harness.sample(store, { cleanup: { enabled: false }, maxSessionsPerUser: 2 });
+      const first = await loginHeader(capped.url, BOB);
+      const s = await openSocket(capped.url, bearer(first.accessToken));
+      await loginHeader(capped.url, BOB);
+      await loginHeader(capped.url, BOB);
+      expect((await closedWithin(s, 1000)).code).toBe(4001);
+    });
   });
 });

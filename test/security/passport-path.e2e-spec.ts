@@ -92,6 +92,7 @@ describe.each(STORES)('guard and Passport paths on the $name store', (store) => 
         roles: ['user'],
         tokenExpiresAt: expect.any(Number),
         transport: 'cookie',
+        authTime: expect.any(Number),
       });
       expectProtected(res);
     });
