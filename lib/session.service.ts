@@ -204,6 +204,7 @@ export class SessionService {
       data: result.session.data,
       tokenExpiresAt: claims.exp,
       transport,
+      ...(result.session.deviceBound && { deviceBound: true }),
     };
   }
 

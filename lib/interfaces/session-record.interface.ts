@@ -15,6 +15,8 @@ export interface SessionRecord {
 export interface ValidatedSession {
   roles: string[];
   data: Record<string, unknown> | undefined;
+  /** Bound to a device key (DBSC). */
+  deviceBound?: boolean;
 }
 
 /** The authenticated principal the guard attaches to the request. */
@@ -28,6 +30,8 @@ export interface SessionPrincipal {
   tokenExpiresAt: number;
   /** How the request was authenticated. */
   transport: 'cookie' | 'bearer';
+  /** Bound to a device key (DBSC): its access cookie is renewed only through a DBSC refresh. */
+  deviceBound?: boolean;
 }
 
 /** The user the application hands to `SessionService.login()`. */

@@ -1,3 +1,4 @@
+import type { DeviceBindingStore } from '../dbsc/device-binding.interface.js';
 import type { SessionRecord, ValidatedSession } from './session-record.interface.js';
 
 /**
@@ -62,6 +63,8 @@ export type RotateResult =
       roles: string[];
     }
   | { status: 'reused' }
+  /** Device-bound (DBSC): refused, nothing changed. */
+  | { status: 'bound' }
   | { status: 'invalid' }
   | { status: 'missing' }
   | { status: 'expired' };
@@ -83,7 +86,7 @@ export interface CleanupResult {
  * it keeps sessions in (memory, Redis) and what the `store` option hands over.
  * @publicApi
  */
-export interface SessionRepository {
+export interface SessionRepository extends DeviceBindingStore {
   /** `memory`, `redis` or `redis-cluster`: what `/health` reports. */
   readonly kind: string;
   create(session: NewSession): Promise<void>;

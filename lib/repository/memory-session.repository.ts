@@ -1,3 +1,10 @@
+import type {
+  BindDeviceRequest,
+  BindDeviceResult,
+  DeviceKeyResult,
+  DeviceRefreshRequest,
+  DeviceRefreshResult,
+} from '../dbsc/device-binding.interface.js';
 import type { SessionRecord } from '../interfaces/session-record.interface.js';
 import type {
   CleanupResult,
@@ -23,6 +30,8 @@ interface MemorySession {
   issuedAt: number;
   /** Digests of the last generations, newest first, with when each was rotated out. */
   previous: { hash: string; rotatedAt: number }[];
+  /** DBSC: the device key (stored form) and when the last accepted challenge was issued. */
+  device?: { key: string; challengeIssuedAt: number };
 }
 
 /** As the Redis scripts: a tab this many rotations behind, inside the grace window, gets the successor. */
@@ -89,13 +98,18 @@ export class MemorySessionRepository implements SessionRepository {
     if (now - s.lastSeenAt >= touchIntervalMs) s.lastSeenAt = now;
     return {
       status: 'ok',
-      session: { roles: [...s.roles], data: s.data === undefined ? undefined : structuredClone(s.data) },
+      session: {
+        roles: [...s.roles],
+        data: s.data === undefined ? undefined : structuredClone(s.data),
+        ...(s.device && { deviceBound: true }),
+      },
     };
   }
 
   async rotate(userId: string, sessionId: string, r: RotateRequest): Promise<RotateResult> {
     const s = this.live(userId, sessionId, r.now, r.idleTimeoutMs);
     if (typeof s === 'string') return { status: s };
+    if (s.device) return { status: 'bound' };
     const answer = (status: 'rotated' | 'raced'): RotateResult => ({
       status,
       generation: s.generation,
@@ -122,6 +136,36 @@ export class MemorySessionRepository implements SessionRepository {
       return { status: 'reused' };
     }
     return { status: 'invalid' };
+  }
+
+  async bindDevice(userId: string, sessionId: string, r: BindDeviceRequest): Promise<BindDeviceResult> {
+    const s = this.live(userId, sessionId, r.now, r.idleTimeoutMs);
+    if (typeof s === 'string') return s;
+    if (s.device) return 'already_bound';
+    s.device = { key: r.key, challengeIssuedAt: 0 };
+    s.lastSeenAt = r.now;
+    return 'bound';
+  }
+
+  async deviceKey(
+    userId: string,
+    sessionId: string,
+    r: { now: number; idleTimeoutMs: number },
+  ): Promise<DeviceKeyResult> {
+    const s = this.live(userId, sessionId, r.now, r.idleTimeoutMs);
+    if (typeof s === 'string') return { status: s };
+    return s.device ? { status: 'ok', key: s.device.key, now: r.now } : { status: 'unbound' };
+  }
+
+  async refreshDevice(userId: string, sessionId: string, r: DeviceRefreshRequest): Promise<DeviceRefreshResult> {
+    const s = this.live(userId, sessionId, r.now, r.idleTimeoutMs);
+    if (typeof s === 'string') return s;
+    if (s.device?.key !== r.key) return 'unbound';
+    if (r.challengeIssuedAt <= s.device.challengeIssuedAt) return 'replayed';
+    if (r.now - r.challengeIssuedAt > r.challengeMaxAgeMs || r.challengeIssuedAt > r.now) return 'stale';
+    s.device.challengeIssuedAt = r.challengeIssuedAt;
+    s.lastSeenAt = r.now;
+    return 'ok';
   }
 
   async revoke(userId: string, sessionId: string): Promise<boolean> {

@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
  * | `p1..p3` | previous refresh digests, newest first, `digest:rotatedAtMs`; dropped past grace |
  * | `ua`     | User-Agent, at most 64 bytes                                                   |
  * | `ip`     | client address, at most 64 bytes                                               |
+ * | `k`,`kc` | DBSC device key and last accepted challenge (lib/dbsc/dbsc-redis-scripts.ts)   |
  */
 
 /** A Lua script with its SHA1, for EVALSHA with an EVAL fallback on NOSCRIPT. */
@@ -36,7 +37,7 @@ export interface LuaScript {
  * `#!lua` (Redis 7) makes Redis check for OOM once, before the script starts, instead of at each
  * write: a script that writes several fields can then never stop half way at `maxmemory`.
  */
-function script(source: string, shebang = false): LuaScript {
+export function script(source: string, shebang = false): LuaScript {
   const text = shebang ? `#!lua\n${source}` : source;
   return { source: text, sha: createHash('sha1').update(text).digest('hex') };
 }
@@ -57,13 +58,15 @@ export const RotateReply = {
   invalid: 5,
   /** The caller gave up (deadline) before the script ran: nothing changed. */
   late: 6,
+  /** The session is device-bound (DBSC): only a DBSC refresh renews it. Nothing changed. */
+  bound: 7,
 } as const;
 
 /** What LOCK answers. */
 export const LockReply = { busy: 0, taken: 1, late: -1 } as const;
 
 /** `local NAME = code` lines, so the Lua text names the same codes the TypeScript side reads. */
-function luaCodes(codes: Record<string, number>): string {
+export function luaCodes(codes: Record<string, number>): string {
   return Object.entries(codes)
     .map(([name, code]) => `local ${name.toUpperCase()} = ${code}`)
     .join('\n');
@@ -83,7 +86,7 @@ end
 `;
 
 // Slides the idle deadline: KEYS[1] session hash, KEYS[2] user index, ARGV[1] session id.
-const TOUCH = `${CLOCK}
+export const TOUCH = `${CLOCK}
 local function previous(p)
   if not p then return nil, 0 end
   local digest, at = string.match(p, '^(.*):(%d+)$')
@@ -125,13 +128,13 @@ return now
 
 /**
  * ARGV: sid, now ('' = Redis TIME), idleMs, touchEveryMs, previousTtlMs ('' = keep).
- * Returns MISSING, EXPIRED (`ValidateReply`), or {roles, data}. A touch also drops previous refresh
+ * Returns MISSING, EXPIRED (`ValidateReply`), or {roles, data, bound ('1' when device-bound, DBSC)}. A touch also drops previous refresh
  * digests (p1..p3) older than previousTtlMs: only the grace window needs them, and without them
  * the hash is back in a smaller allocation.
  */
 export const VALIDATE = script(`${TOUCH}
 ${luaCodes(ValidateReply)}
-local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'r', 'd')
+local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'r', 'd', 'k')
 if not v[1] then return MISSING end
 local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
 local l, a = tonumber(v[1]), tonumber(v[2])
@@ -146,14 +149,15 @@ if now - l >= tonumber(ARGV[4]) then
     end
   end
 end
-return {v[3], v[4] or ''}
+return {v[3], v[4] or '', v[5] and '1' or ''}
 `);
 
 /**
  * ARGV: sid, now ('' = Redis TIME), idleMs, graceMs, presentedGen, presentedHash, nextHash, nextIat,
  * deadline (Redis ms, '' = none). Replies `{code, ..., now}` with a `RotateReply` code: {MISSING},
  * {EXPIRED}, {ROTATED, gen, iat, absolute, roles}, {RACED, gen, iat, absolute, roles}, {REUSED}
- * (session deleted), {INVALID}, {LATE} (the caller gave up before the script ran, nothing changed).
+ * (session deleted), {INVALID}, {LATE} (the caller gave up before the script ran, nothing changed),
+ * {BOUND} (device-bound by DBSC: the refresh token no longer renews it).
  * Writes come after every check, in one HSET, so nothing half-rotates.
  */
 export const ROTATE = script(
@@ -161,11 +165,12 @@ export const ROTATE = script(
 ${luaCodes(RotateReply)}
 local now = clock(ARGV[2])
 if ARGV[9] ~= '' and now > tonumber(ARGV[9]) then return {LATE, now} end
-local v = redis.call('HMGET', KEYS[1], 'g', 'h', 'i', 'l', 'a', 'r', 'p1', 'p2', 'p3')
+local v = redis.call('HMGET', KEYS[1], 'g', 'h', 'i', 'l', 'a', 'r', 'p1', 'p2', 'p3', 'k')
 if not v[1] then return {MISSING, now} end
 local idle = tonumber(ARGV[3])
 local l, a = tonumber(v[4]), tonumber(v[5])
 if now >= a or now >= l + idle then drop() return {EXPIRED, now} end
+if v[10] then return {BOUND, now} end
 local g, pg = tonumber(v[1]), tonumber(ARGV[5])
 if pg == g and ARGV[6] == v[2] then
   local f = {'g', g + 1, 'h', ARGV[7], 'i', ARGV[8], 'p1', v[2] .. ':' .. string.format('%d', now)}

@@ -10,6 +10,14 @@ import type {
   ValidateRequest,
   ValidateResult,
 } from '../interfaces/session-repository.interface.js';
+import type {
+  BindDeviceRequest,
+  BindDeviceResult,
+  DeviceKeyResult,
+  DeviceRefreshRequest,
+  DeviceRefreshResult,
+} from '../dbsc/device-binding.interface.js';
+import { redisBindDevice, redisDeviceKey, redisRefreshDevice } from '../dbsc/redis-device-binding.js';
 import { RedisKeys } from './redis-keys.js';
 import {
   CREATE,
@@ -188,13 +196,14 @@ export class RedisSessionRepository implements SessionRepository {
     ]);
     if (reply === ValidateReply.missing) return { status: 'missing' };
     if (reply === ValidateReply.expired) return { status: 'expired' };
-    if (!Array.isArray(reply) || reply.length !== 2) throw new SessionStoreUnavailableError('unexpected reply');
-    const [roles, data] = reply as [string, string];
+    if (!Array.isArray(reply) || reply.length < 2) throw new SessionStoreUnavailableError('unexpected reply');
+    const [roles, data, bound] = reply as [string, string, string | undefined];
     return {
       status: 'ok',
       session: {
         roles: roles ? roles.split(ROLE_SEPARATOR) : [],
         data: data ? (JSON.parse(data) as Record<string, unknown>) : undefined,
+        ...(bound === '1' && { deviceBound: true }),
       },
     };
   }
@@ -233,12 +242,26 @@ export class RedisSessionRepository implements SessionRepository {
       }
       case RotateReply.reused:
         return { status: 'reused' };
+      case RotateReply.bound:
+        return { status: 'bound' };
       case RotateReply.late:
         // The caller had given up (timeout) before the script ran: nothing was consumed.
         throw new SessionStoreUnavailableError('late');
       default:
         return { status: 'invalid' };
     }
+  }
+
+  bindDevice(userId: string, sessionId: string, r: BindDeviceRequest): Promise<BindDeviceResult> {
+    return redisBindDevice((s, k, a) => this.run(s, k, a), this.keys, this.now(r.now), userId, sessionId, r);
+  }
+
+  deviceKey(userId: string, sessionId: string, r: { now: number; idleTimeoutMs: number }): Promise<DeviceKeyResult> {
+    return redisDeviceKey((s, k, a) => this.run(s, k, a), this.keys, this.now(r.now), userId, sessionId, r);
+  }
+
+  refreshDevice(userId: string, sessionId: string, r: DeviceRefreshRequest): Promise<DeviceRefreshResult> {
+    return redisRefreshDevice((s, k, a) => this.run(s, k, a), this.keys, this.now(r.now), userId, sessionId, r);
   }
 
   async revoke(userId: string, sessionId: string): Promise<boolean> {
