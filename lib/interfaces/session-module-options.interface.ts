@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { SessionDbscOptions } from '../dbsc/dbsc-options.js';
 import type { RedisClusterClient, RedisNodeClient } from './redis-client.interface.js';
 import type { SessionRepository } from './session-repository.interface.js';
 import type { SessionAuditEvent } from './session-event.interface.js';
@@ -143,6 +144,8 @@ export interface SessionModuleOptions {
    * `SessionHttpService.login()`. Honours the app's `trust proxy` setting. @default false
    */
   requireHttps?: boolean;
+  /** Device-bound sessions (W3C DBSC): off unless `dbsc.enabled`. */
+  dbsc?: SessionDbscOptions;
   /** Called with every audit event (in addition to `SessionEvents` subscribers). */
   onEvent?: (event: SessionAuditEvent) => void;
 }
