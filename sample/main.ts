@@ -4,15 +4,20 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SessionConfigError } from '../lib/index.js';
 import { AppModule } from './app.module.js';
+import { httpsOptionsFromEnv } from './dbsc.config.js';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(), { abortOnError: false });
+  const httpsOptions = httpsOptionsFromEnv();
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(), {
+    abortOnError: false,
+    httpsOptions,
+  });
   app.disable('x-powered-by');
   if (process.env.TRUST_PROXY) app.set('trust proxy', process.env.TRUST_PROXY);
   app.enableShutdownHooks();
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port);
-  new Logger('Sample').log(`listening on http://localhost:${port}`);
+  new Logger('Sample').log(`listening on ${httpsOptions ? 'https' : 'http'}://localhost:${port}`);
 }
 
 bootstrap().catch((err: unknown) => {

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { redisClusterInsStore, redisInsStore } from 'cache-manager-redis-yet';
 import { createClient, createCluster } from 'redis';
 import type { SessionModuleOptions } from '../lib/index.js';
+import { dbscOptionsFromEnv } from './dbsc.config.js';
 
 const logger = new Logger('Sample');
 
@@ -81,5 +82,6 @@ export async function sessionOptionsFromEnv(storeGiven = false): Promise<Session
         .filter(Boolean),
     },
     store: storeGiven ? undefined : await createStore(),
+    dbsc: dbscOptionsFromEnv(),
   };
 }
