@@ -32,15 +32,19 @@ return BOUND
 
 export const DeviceKeyReply = { missing: 0, expired: 1, unbound: 2 } as const;
 
-/** Replies a `DeviceKeyReply` code or `{key, now}`; writes only to drop an expired session. */
+/**
+ * Replies a `DeviceKeyReply` code or `{key, stamp}`: the stamp for a new challenge is the store
+ * time, but always after the last accepted one, so two challenges in one millisecond still order.
+ * Writes only to drop an expired session.
+ */
 export const DEVICE_KEY = script(`${TOUCH}
 ${luaCodes(DeviceKeyReply)}
-local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'k')
+local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'k', 'kc')
 if not v[1] then return MISSING end
 local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
 if now >= tonumber(v[2]) or now >= tonumber(v[1]) + idle then drop() return EXPIRED end
 if not v[3] then return UNBOUND end
-return {v[3], now}
+return {v[3], math.max(now, tonumber(v[4] or '0') + 1)}
 `);
 
 export const DeviceRefreshReply = { missing: 0, expired: 1, unbound: 2, replayed: 3, stale: 4, ok: 5 } as const;
@@ -61,7 +65,7 @@ if now >= a or now >= l + idle then drop() return EXPIRED end
 if v[3] ~= ARGV[4] then return UNBOUND end
 local issued = tonumber(ARGV[5])
 if issued <= tonumber(v[4] or '0') then return REPLAYED end
-if now - issued > tonumber(ARGV[6]) or issued > now then return STALE end
+if now - issued > tonumber(ARGV[6]) or issued > now + tonumber(ARGV[6]) then return STALE end
 redis.call('HSET', KEYS[1], 'kc', ARGV[5])
 touch(now, idle, a)
 return OK

@@ -15,7 +15,10 @@ export interface BindDeviceRequest {
 
 export type BindDeviceResult = 'bound' | 'already_bound' | 'missing' | 'expired';
 
-/** `now` of a reply is the store's clock (Redis TIME), which stamps refresh challenges. */
+/**
+ * `now` stamps a new refresh challenge: the store's clock (Redis TIME), but always later than the
+ * last accepted challenge.
+ */
 export type DeviceKeyResult =
   { status: 'ok'; key: string; now: number } | { status: 'unbound' } | { status: 'missing' } | { status: 'expired' };
 

@@ -154,7 +154,9 @@ export class MemorySessionRepository implements SessionRepository {
   ): Promise<DeviceKeyResult> {
     const s = this.live(userId, sessionId, r.now, r.idleTimeoutMs);
     if (typeof s === 'string') return { status: s };
-    return s.device ? { status: 'ok', key: s.device.key, now: r.now } : { status: 'unbound' };
+    if (!s.device) return { status: 'unbound' };
+    // As the Redis script: always after the last accepted challenge, so two in one millisecond still order.
+    return { status: 'ok', key: s.device.key, now: Math.max(r.now, s.device.challengeIssuedAt + 1) };
   }
 
   async refreshDevice(userId: string, sessionId: string, r: DeviceRefreshRequest): Promise<DeviceRefreshResult> {
@@ -162,7 +164,8 @@ export class MemorySessionRepository implements SessionRepository {
     if (typeof s === 'string') return s;
     if (s.device?.key !== r.key) return 'unbound';
     if (r.challengeIssuedAt <= s.device.challengeIssuedAt) return 'replayed';
-    if (r.now - r.challengeIssuedAt > r.challengeMaxAgeMs || r.challengeIssuedAt > r.now) return 'stale';
+    const age = r.now - r.challengeIssuedAt;
+    if (age > r.challengeMaxAgeMs || -age > r.challengeMaxAgeMs) return 'stale';
     s.device.challengeIssuedAt = r.challengeIssuedAt;
     s.lastSeenAt = r.now;
     return 'ok';
