@@ -142,6 +142,7 @@ describe('module exports and the package entry', () => {
       'SessionCleanupService',
       'SessionConfigError',
       'SessionCsrfPolicy',
+      'SessionDbscService',
       'SessionEvents',
       'SessionGuard',
       'SessionHealthIndicator',
