@@ -34,7 +34,7 @@ describe('the built sample with SESSION_DBSC and TLS_CERT_FILE/TLS_KEY_FILE', ()
   });
 
   it('without SESSION_DBSC (or =false) logins offer nothing and the DBSC routes are 404', async () => {
-    for (const env of [{}, { SESSION_DBSC: 'false' }]) {
+    for (const env of [{}, { SESSION_DBSC: 'false' }] as Array<Record<string, string>>) {
       const { proc } = await start(env);
       const login = await request(proc.url).post('/auth/login').send(ALICE);
       expect(login.status).toBe(200);
