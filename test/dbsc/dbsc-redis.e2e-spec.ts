@@ -55,6 +55,25 @@ describe('DBSC during a Redis outage', () => {
     await redis?.stop();
   });
 
+  it('keeps the device key compact: 45 bytes in the session hash, which stays a listpack', async () => {
+    const b = new DbscBrowser(sample.url);
+    await b.login();
+    const raw = store.client as unknown as {
+      keys(pattern: string): Promise<string[]>;
+      hGetAll(key: string): Promise<Record<string, string>>;
+      sendCommand(args: string[]): Promise<unknown>;
+    };
+    const sid = (JSON.parse(Buffer.from(b.access.split('.')[1], 'base64url').toString()) as { sid: string }).sid;
+    const [key] = await raw.keys(`*:s:${sid}`);
+    const before = Number(await raw.sendCommand(['MEMORY', 'USAGE', key]));
+    expect((await b.register()).status).toBe(200);
+    const fields = await raw.hGetAll(key);
+    expect(fields.k).toMatch(/^E[A-Za-z0-9_-]{44}$/);
+    expect(await raw.sendCommand(['OBJECT', 'ENCODING', key])).toBe('listpack');
+    const after = Number(await raw.sendCommand(['MEMORY', 'USAGE', key]));
+    expect(after - before).toBeLessThanOrEqual(64);
+  });
+
   it('answers 503 with Retry-After on both endpoints, never 401, and carries on once Redis is back', async () => {
     const b = new DbscBrowser(sample.url);
     await b.login();
