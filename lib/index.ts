@@ -3,6 +3,9 @@ export { type SessionJwtUser, SessionJwtStrategy } from './auth/session-jwt.stra
 export { SESSION_CLEANUP_JOB, SessionCleanupService } from './cleanup/session-cleanup.service.js';
 export type { SessionListEntry } from './controllers/session.controller.js';
 export { SessionCsrfPolicy } from './csrf/csrf-policy.js';
+export type { SessionDbscOptions } from './dbsc/dbsc-options.js';
+export { type DbscSessionInstructions, SessionDbscService } from './dbsc/dbsc.service.js';
+export type * from './dbsc/device-binding.interface.js';
 export * from './decorators/index.js';
 export { InjectSessionOptions, InjectSessionRepository } from './decorators/inject-session.decorator.js';
 export { SessionEvents } from './events/session-events.service.js';

@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { SessionModuleOptions } from './interfaces/session-module-options.interface.js';
 import { createSessionController } from './controllers/session.controller.js';
+import { createDbscController } from './dbsc/dbsc.controller.js';
 import { SESSION_CONTROLLER, SESSION_ROUTE_PREFIX } from './session.internal-constants.js';
 
 /** Definition-time choices (they shape the module, so they cannot come from async options). */
@@ -25,7 +26,7 @@ export const {
     return {
       ...definition,
       global: extras.isGlobal ?? true,
-      controllers: controller ? [controller] : [],
+      controllers: controller ? [controller, createDbscController(prefix)] : [],
       providers: [
         ...(definition.providers ?? []),
         { provide: SESSION_ROUTE_PREFIX, useValue: prefix },

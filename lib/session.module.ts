@@ -6,6 +6,8 @@ import { RouteContextGuard } from './auth/route-context.guard.js';
 import { SessionGuard } from './auth/session.guard.js';
 import { SessionJwtStrategy } from './auth/session-jwt.strategy.js';
 import { SessionCsrfPolicy } from './csrf/csrf-policy.js';
+import { dbscProviders } from './dbsc/dbsc.providers.js';
+import { SessionDbscService } from './dbsc/dbsc.service.js';
 import { CsrfService } from './csrf/csrf.service.js';
 import { SessionEvents } from './events/session-events.service.js';
 import { SessionHealthIndicator } from './health/session-health.indicator.js';
@@ -55,6 +57,7 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     SessionJwksService,
     ...sessionSignalProviders,
     SessionSockets,
+    ...dbscProviders,
   ],
   // What users inject, and exactly the providers lib/index.ts exports (test/module/public-api.e2e-spec.ts).
   exports: [
@@ -73,6 +76,7 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     SessionJwksService,
     SessionEndedSignal,
     SessionSockets,
+    SessionDbscService,
   ],
 })
 export class SessionModule extends ConfigurableModuleClass {}

@@ -263,6 +263,7 @@ export class SessionService {
       tokenExpiresAt: claims.exp,
       transport,
       authTime: result.session.authTime,
+      ...(result.session.deviceBound && { deviceBound: true }),
     };
     if (result.session.impersonator) principal.impersonator = { id: result.session.impersonator };
     return principal;

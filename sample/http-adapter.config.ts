@@ -38,10 +38,16 @@ const FASTIFY_PARITY = { bodyLimit: 100 * 1024, maxParamLength: 1024 } as const;
  * A fresh adapter for `NestFactory.create` / `createNestApplication`. Fastify takes trust proxy
  * at construction; Express takes it on the app (`applyAdapterSettings`).
  */
-export function createHttpAdapter(name: HttpAdapterName, trustProxy?: TrustProxy): AbstractHttpAdapter {
+export function createHttpAdapter(
+  name: HttpAdapterName,
+  trustProxy?: TrustProxy,
+  https?: { cert: Buffer; key: Buffer },
+): AbstractHttpAdapter {
+  // Express takes TLS from NestFactory's httpsOptions; Fastify from its own constructor.
   if (name === 'express') return new ExpressAdapter();
   const adapter = new FastifyAdapter({
     ...FASTIFY_PARITY,
+    ...(https ? { https } : {}),
     // Fastify honours a hop count at run time (lib/request.js) though its types name only boolean and string.
     ...(trustProxy === undefined ? {} : { trustProxy: trustProxy as boolean | string }),
   });

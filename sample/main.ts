@@ -11,12 +11,15 @@ import {
   listenHost,
   trustProxyFromEnv,
 } from './http-adapter.config.js';
+import { httpsOptionsFromEnv } from './dbsc.config.js';
 
 async function bootstrap(): Promise<void> {
   const adapter = httpAdapterFromEnv();
   const trustProxy = trustProxyFromEnv();
-  const app = await NestFactory.create(AppModule.register(), createHttpAdapter(adapter, trustProxy), {
+  const httpsOptions = httpsOptionsFromEnv();
+  const app = await NestFactory.create(AppModule.register(), createHttpAdapter(adapter, trustProxy, httpsOptions), {
     abortOnError: false,
+    httpsOptions,
   });
   applyAdapterSettings(app, trustProxy);
   applyApiPrefix(app, apiPrefixFromEnv());
@@ -24,7 +27,7 @@ async function bootstrap(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const host = listenHost(adapter);
   await (host ? app.listen(port, host) : app.listen(port));
-  new Logger('Sample').log(`listening on http://localhost:${port} (${adapter})`);
+  new Logger('Sample').log(`listening on ${httpsOptions ? 'https' : 'http'}://localhost:${port} (${adapter})`);
 }
 
 bootstrap().catch((err: unknown) => {

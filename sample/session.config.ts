@@ -6,6 +6,7 @@ import type { SessionModuleOptions } from '../lib/index.js';
 import { signingOptionsFromEnv } from './signing.config.js';
 import { ownRedisClient } from './redis-client.config.js';
 import { sessionControlsFromEnv } from './session-controls.config.js';
+import { dbscOptionsFromEnv } from './dbsc.config.js';
 
 const logger = new Logger('Sample');
 
@@ -87,5 +88,6 @@ export async function sessionOptionsFromEnv(storeGiven = false): Promise<Session
     },
     store: storeGiven ? undefined : await createStore(),
     ...sessionControlsFromEnv(),
+    dbsc: dbscOptionsFromEnv(),
   };
 }

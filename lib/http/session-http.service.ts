@@ -1,5 +1,6 @@
 import { Injectable, UnsupportedMediaTypeException } from '@nestjs/common';
 import { SessionCsrfPolicy } from '../csrf/csrf-policy.js';
+import { SessionDbscService } from '../dbsc/dbsc.service.js';
 import { SessionEvents } from '../events/session-events.service.js';
 import type { SessionPrincipal, SessionUser } from '../interfaces/session-record.interface.js';
 import { SessionStoreUnavailableError } from '../session.errors.js';
@@ -40,6 +41,7 @@ export class SessionHttpService {
     private readonly transport: SessionTransport,
     private readonly csrf: SessionCsrfPolicy,
     private readonly events: SessionEvents,
+    private readonly dbsc: SessionDbscService,
   ) {}
 
   /**
@@ -65,6 +67,7 @@ export class SessionHttpService {
       await this.endPresentedSession(req, ip);
       const tokens = await this.sessions.create(user, { userAgent: header(req, 'user-agent'), ip, data: meta.data });
       this.events.emit('authn_login_success', { userId: user.id, sessionId: tokens.sessionId, ip });
+      if (!headerTransport) this.dbsc.offerRegistration(out, { userId: user.id, sessionId: tokens.sessionId });
       return this.answer(out, tokens, headerTransport);
     } catch (err) {
       throw this.transport.refuse(out, err, false);
@@ -133,7 +136,8 @@ export class SessionHttpService {
     try {
       return this.answer(out, await this.sessions.refresh(cookie, ip), false);
     } catch (err) {
-      if (err instanceof SessionUnauthorizedError) this.transport.clearCookies(out);
+      // A device-bound session keeps its cookies: only its DBSC refresh renews them, and a stray call must not end it.
+      if (err instanceof SessionUnauthorizedError && err.reason !== 'refresh_bound') this.transport.clearCookies(out);
       throw this.transport.refuse(out, err, false);
     }
   }

@@ -167,6 +167,8 @@ export class SessionTransport implements OnModuleInit {
     return (
       renewal > 0 &&
       principal.transport === 'cookie' &&
+      // A device-bound (DBSC) session's cookie is renewed only against a proof from its device key.
+      !principal.deviceBound &&
       principal.tokenExpiresAt * 1000 - this.options.clock() < renewal * 1000
     );
   }

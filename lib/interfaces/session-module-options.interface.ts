@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { SessionDbscOptions } from '../dbsc/dbsc-options.js';
 import type { RedisClientInput, RedisClusterClient, RedisNodeClient } from './redis-client.interface.js';
 import type { SessionCapPolicy, SessionRepository } from './session-repository.interface.js';
 import type { SessionAuditEvent } from './session-event.interface.js';
@@ -164,6 +165,8 @@ export interface SessionModuleOptions {
    * controller), or when a proxy in front rewrites paths.
    */
   refreshPath?: string;
+  /** Device-bound sessions (W3C DBSC): off unless `dbsc.enabled`. */
+  dbsc?: SessionDbscOptions;
   /** Called with every audit event (in addition to `SessionEvents` subscribers). */
   onEvent?: (event: SessionAuditEvent) => void;
   /**

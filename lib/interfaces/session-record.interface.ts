@@ -32,6 +32,8 @@ export interface ValidatedSession {
   authTime: number;
   /** User id of the actor of an impersonation session. */
   impersonator?: string;
+  /** Bound to a device key (DBSC). */
+  deviceBound?: boolean;
 }
 
 /** The authenticated principal the guard attaches to the request. */
@@ -49,6 +51,8 @@ export interface SessionPrincipal {
   authTime: number;
   /** Set when an admin started this session as the user (impersonation). */
   impersonator?: SessionImpersonator;
+  /** Bound to a device key (DBSC): its access cookie is renewed only through a DBSC refresh. */
+  deviceBound?: boolean;
 }
 
 /** The user the application hands to `SessionService.login()`. */

@@ -1,3 +1,4 @@
+import type { DeviceBindingStore } from '../dbsc/device-binding.interface.js';
 import type { SessionRecord, ValidatedSession } from './session-record.interface.js';
 
 /**
@@ -92,6 +93,8 @@ export type RotateResult =
       impersonator?: string;
     }
   | { status: 'reused'; impersonator?: string }
+  /** Device-bound (DBSC): refused, nothing changed. */
+  | { status: 'bound' }
   | { status: 'invalid' }
   | { status: 'missing' }
   | { status: 'expired'; impersonator?: string };
@@ -113,7 +116,7 @@ export interface CleanupResult {
  * it keeps sessions in (memory, Redis) and what the `store` option hands over.
  * @publicApi
  */
-export interface SessionRepository {
+export interface SessionRepository extends DeviceBindingStore {
   /** `memory`, `redis` or `redis-cluster`: what `/health` reports. */
   readonly kind: string;
   /** Enforces `maxSessions` atomically with the write: concurrent creates never leave more. */

@@ -1,3 +1,10 @@
+import type {
+  BindDeviceRequest,
+  BindDeviceResult,
+  DeviceKeyResult,
+  DeviceRefreshRequest,
+  DeviceRefreshResult,
+} from '../dbsc/device-binding.interface.js';
 import type { SessionRecord } from '../interfaces/session-record.interface.js';
 import type {
   CleanupResult,
@@ -29,6 +36,8 @@ interface MemorySession {
   /** Last login or re-authentication, epoch ms. */
   authTime: number;
   impersonator: string | undefined;
+  /** DBSC: the device key (stored form) and when the last accepted challenge was issued. */
+  deviceKey?: { key: string; challengeIssuedAt: number };
 }
 
 /** As the Redis scripts: a tab this many rotations behind, inside the grace window, gets the successor. */
@@ -137,6 +146,7 @@ export class MemorySessionRepository implements SessionRepository {
         data: s.data === undefined ? undefined : structuredClone(s.data),
         authTime: s.authTime,
         ...(s.impersonator ? { impersonator: s.impersonator } : {}),
+        ...(s.deviceKey && { deviceBound: true }),
       },
     };
   }
@@ -146,6 +156,7 @@ export class MemorySessionRepository implements SessionRepository {
     const s = this.live(userId, sessionId, r.now, r.idleTimeoutMs);
     if (s === 'expired' && actor) return { status: s, impersonator: actor };
     if (typeof s === 'string') return { status: s };
+    if (s.deviceKey) return { status: 'bound' };
     const answer = (status: 'rotated' | 'raced'): RotateResult => ({
       status,
       generation: s.generation,
@@ -173,6 +184,39 @@ export class MemorySessionRepository implements SessionRepository {
       return s.impersonator ? { status: 'reused', impersonator: s.impersonator } : { status: 'reused' };
     }
     return { status: 'invalid' };
+  }
+
+  async bindDevice(userId: string, sessionId: string, r: BindDeviceRequest): Promise<BindDeviceResult> {
+    const s = this.live(userId, sessionId, r.now, r.idleTimeoutMs);
+    if (typeof s === 'string') return s;
+    if (s.deviceKey) return 'already_bound';
+    s.deviceKey = { key: r.key, challengeIssuedAt: 0 };
+    s.lastSeenAt = r.now;
+    return 'bound';
+  }
+
+  async deviceKey(
+    userId: string,
+    sessionId: string,
+    r: { now: number; idleTimeoutMs: number },
+  ): Promise<DeviceKeyResult> {
+    const s = this.live(userId, sessionId, r.now, r.idleTimeoutMs);
+    if (typeof s === 'string') return { status: s };
+    if (!s.deviceKey) return { status: 'unbound' };
+    // As the Redis script: always after the last accepted challenge, so two in one millisecond still order.
+    return { status: 'ok', key: s.deviceKey.key, now: Math.max(r.now, s.deviceKey.challengeIssuedAt + 1) };
+  }
+
+  async refreshDevice(userId: string, sessionId: string, r: DeviceRefreshRequest): Promise<DeviceRefreshResult> {
+    const s = this.live(userId, sessionId, r.now, r.idleTimeoutMs);
+    if (typeof s === 'string') return s;
+    if (s.deviceKey?.key !== r.key) return 'unbound';
+    if (r.challengeIssuedAt <= s.deviceKey.challengeIssuedAt) return 'replayed';
+    const age = r.now - r.challengeIssuedAt;
+    if (age > r.challengeMaxAgeMs || -age > r.challengeMaxAgeMs) return 'stale';
+    s.deviceKey.challengeIssuedAt = r.challengeIssuedAt;
+    s.lastSeenAt = r.now;
+    return 'ok';
   }
 
   async revoke(userId: string, sessionId: string): Promise<boolean> {

@@ -28,6 +28,7 @@ import { createHash } from 'node:crypto';
  * | `dv`     | device label from the whole User-Agent, at most 64 bytes                       |
  * | `t`      | authentication time, epoch ms: login and re-auth set it, refresh does not      |
  * | `m`      | impersonation: the actor's user id (≤ 64 bytes); absent otherwise             |
+ * | `k`,`kc` | DBSC device key and last accepted challenge (lib/dbsc/dbsc-redis-scripts.ts)   |
  */
 
 /** A Lua script with its SHA1, for EVALSHA with an EVAL fallback on NOSCRIPT. */
@@ -40,7 +41,7 @@ export interface LuaScript {
  * `#!lua` (Redis 7) makes Redis check for OOM once, before the script starts, instead of at each
  * write: a script that writes several fields can then never stop half way at `maxmemory`.
  */
-function script(source: string, shebang = false): LuaScript {
+export function script(source: string, shebang = false): LuaScript {
   const text = shebang ? `#!lua\n${source}` : source;
   return { source: text, sha: createHash('sha1').update(text).digest('hex') };
 }
@@ -61,6 +62,8 @@ export const RotateReply = {
   invalid: 5,
   /** The caller gave up (deadline) before the script ran: nothing changed. */
   late: 6,
+  /** The session is device-bound (DBSC): only a DBSC refresh renews it. Nothing changed. */
+  bound: 7,
 } as const;
 
 /** First element of every CREATE reply. */
@@ -75,7 +78,7 @@ export const CreateReply = {
 export const LockReply = { busy: 0, taken: 1, late: -1 } as const;
 
 /** `local NAME = code` lines, so the Lua text names the same codes the TypeScript side reads. */
-function luaCodes(codes: Record<string, number>): string {
+export function luaCodes(codes: Record<string, number>): string {
   return Object.entries(codes)
     .map(([name, code]) => `local ${name.toUpperCase()} = ${code}`)
     .join('\n');
@@ -95,7 +98,7 @@ end
 `;
 
 // Slides the idle deadline: KEYS[1] session hash, KEYS[2] user index, ARGV[1] session id.
-const TOUCH = `${CLOCK}
+export const TOUCH = `${CLOCK}
 local function previous(p)
   if not p then return nil, 0 end
   local digest, at = string.match(p, '^(.*):(%d+)$')
@@ -194,13 +197,13 @@ return {CREATED, now, unpack(evicted)}
 /**
  * KEYS[3] the user's "not before" key. ARGV: sid, now ('' = Redis TIME), idleMs, touchEveryMs,
  * previousTtlMs ('' = keep). Returns MISSING, EXPIRED (`ValidateReply`; `{EXPIRED, actor}` for an
- * impersonation session), or {roles, data, authTime, actor}. A session authenticated before the user's "not before" is dropped (MISSING). A touch also drops previous refresh
+ * impersonation session), or {roles, data, authTime, actor, bound ('1' when device-bound, DBSC)}. A session authenticated before the user's "not before" is dropped (MISSING). A touch also drops previous refresh
  * digests (p1..p3) older than previousTtlMs: only the grace window needs them, and without them
  * the hash is back in a smaller allocation.
  */
 export const VALIDATE = script(`${TOUCH}
 ${luaCodes(ValidateReply)}
-local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'r', 'd', 't', 'm', 'c')
+local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'r', 'd', 't', 'm', 'c', 'k')
 if not v[1] then return MISSING end
 local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
 local l, a = tonumber(v[1]), tonumber(v[2])
@@ -222,7 +225,7 @@ if now - l >= tonumber(ARGV[4]) then
     end
   end
 end
-return {v[3], v[4] or '', t, v[6] or ''}
+return {v[3], v[4] or '', t, v[6] or '', v[8] and '1' or ''}
 `);
 
 /**
@@ -230,7 +233,8 @@ return {v[3], v[4] or '', t, v[6] or ''}
  * presentedGen, presentedHash, nextHash, nextIat, deadline (Redis ms, '' = none). Replies
  * `{code, ..., now}` with a `RotateReply` code: {MISSING}, {EXPIRED, actor}, {ROTATED, gen, iat,
  * absolute, roles, actor}, {RACED, gen, iat, absolute, roles, actor}, {REUSED, actor}
- * (session deleted), {INVALID}, {LATE} (the caller gave up before the script ran, nothing changed).
+ * (session deleted), {INVALID}, {LATE} (the caller gave up before the script ran, nothing changed),
+ * {BOUND} (device-bound by DBSC: the refresh token no longer renews it).
  * Writes come after every check, in one HSET, so nothing half-rotates.
  */
 export const ROTATE = script(
@@ -238,13 +242,14 @@ export const ROTATE = script(
 ${luaCodes(RotateReply)}
 local now = clock(ARGV[2])
 if ARGV[9] ~= '' and now > tonumber(ARGV[9]) then return {LATE, now} end
-local v = redis.call('HMGET', KEYS[1], 'g', 'h', 'i', 'l', 'a', 'r', 'p1', 'p2', 'p3', 't', 'c', 'm')
+local v = redis.call('HMGET', KEYS[1], 'g', 'h', 'i', 'l', 'a', 'r', 'p1', 'p2', 'p3', 't', 'c', 'm', 'k')
 if not v[1] then return {MISSING, now} end
 local idle = tonumber(ARGV[3])
 local l, a = tonumber(v[4]), tonumber(v[5])
 local actor = v[12] or ''
 if now >= a or now >= l + idle then drop() return {EXPIRED, actor, now} end
 if not not_before_ok(v[10] or v[11]) then drop() return {MISSING, now} end
+if v[13] then return {BOUND, now} end
 local g, pg = tonumber(v[1]), tonumber(ARGV[5])
 if pg == g and ARGV[6] == v[2] then
   local f = {'g', g + 1, 'h', ARGV[7], 'i', ARGV[8], 'p1', v[2] .. ':' .. string.format('%d', now)}

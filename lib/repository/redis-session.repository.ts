@@ -12,6 +12,14 @@ import type {
   ValidateRequest,
   ValidateResult,
 } from '../interfaces/session-repository.interface.js';
+import type {
+  BindDeviceRequest,
+  BindDeviceResult,
+  DeviceKeyResult,
+  DeviceRefreshRequest,
+  DeviceRefreshResult,
+} from '../dbsc/device-binding.interface.js';
+import { redisBindDevice, redisDeviceKey, redisRefreshDevice } from '../dbsc/redis-device-binding.js';
 import { RedisKeys } from './redis-keys.js';
 import {
   CREATE,
@@ -223,14 +231,15 @@ export class RedisSessionRepository implements SessionRepository {
     if (Array.isArray(reply) && reply.length === 2 && reply[0] === ValidateReply.expired) {
       return { status: 'expired', impersonator: String(reply[1]) };
     }
-    if (!Array.isArray(reply) || reply.length !== 4) throw new SessionStoreUnavailableError('unexpected reply');
-    const [roles, data, authTime, actor] = reply as [string, string, string, string];
+    if (!Array.isArray(reply) || reply.length !== 5) throw new SessionStoreUnavailableError('unexpected reply');
+    const [roles, data, authTime, actor, bound] = reply as [string, string, string, string, string];
     const session: ValidatedSession = {
       roles: roles ? roles.split(ROLE_SEPARATOR) : [],
       data: data ? (JSON.parse(data) as Record<string, unknown>) : undefined,
       authTime: Number(authTime),
     };
     if (actor) session.impersonator = actor;
+    if (bound === '1') session.deviceBound = true;
     return { status: 'ok', session };
   }
 
@@ -277,12 +286,26 @@ export class RedisSessionRepository implements SessionRepository {
       }
       case RotateReply.reused:
         return withActor({ status: 'reused' }, reply);
+      case RotateReply.bound:
+        return { status: 'bound' };
       case RotateReply.late:
         // The caller had given up (timeout) before the script ran: nothing was consumed.
         throw new SessionStoreUnavailableError('late');
       default:
         return { status: 'invalid' };
     }
+  }
+
+  bindDevice(userId: string, sessionId: string, r: BindDeviceRequest): Promise<BindDeviceResult> {
+    return redisBindDevice((s, k, a) => this.run(s, k, a), this.keys, this.now(r.now), userId, sessionId, r);
+  }
+
+  deviceKey(userId: string, sessionId: string, r: { now: number; idleTimeoutMs: number }): Promise<DeviceKeyResult> {
+    return redisDeviceKey((s, k, a) => this.run(s, k, a), this.keys, this.now(r.now), userId, sessionId, r);
+  }
+
+  refreshDevice(userId: string, sessionId: string, r: DeviceRefreshRequest): Promise<DeviceRefreshResult> {
+    return redisRefreshDevice((s, k, a) => this.run(s, k, a), this.keys, this.now(r.now), userId, sessionId, r);
   }
 
   async revoke(userId: string, sessionId: string): Promise<boolean> {

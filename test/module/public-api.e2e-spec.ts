@@ -145,6 +145,7 @@ describe('module exports and the package entry', () => {
       'SessionCleanupService',
       'SessionConfigError',
       'SessionCsrfPolicy',
+      'SessionDbscService',
       'SessionEndedSignal',
       'SessionEvents',
       'SessionForbiddenError',
