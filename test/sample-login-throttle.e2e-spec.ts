@@ -29,7 +29,14 @@ describe.each([
   async function sample(vars: Record<string, string>): Promise<string> {
     const p = await startBuiltSample({ SESSION_SECRET: TEST_SECRET, ...env(), ...vars });
     procs.push(p);
-    await request(p.url).get('/health').expect(200, { status: 'ok', store, adapter: 'express' });
+    await request(p.url)
+      .get('/health')
+      .expect(200, {
+        status: 'ok',
+        store,
+        adapter: 'express',
+        ...(store === 'memory' ? {} : { redisClient: 'redis-yet' }),
+      });
     return p.url;
   }
 

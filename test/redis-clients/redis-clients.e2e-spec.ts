@@ -23,7 +23,8 @@ const COMMAND_TIMEOUT_MS = 2000;
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 /** What the validate script calls inside Redis (TIME for the store clock; touches write). */
-const INSIDE_VALIDATE = new Set(['time', 'hmget', 'hset', 'hdel', 'pexpireat', 'pexpire', 'zadd']);
+// `get` reads the user's "not before" mark (credential change) inside the script.
+const INSIDE_VALIDATE = new Set(['time', 'hmget', 'get', 'hset', 'hdel', 'pexpireat', 'pexpire', 'zadd']);
 
 /** One round trip per request: exactly `n` EVALSHA (no EVAL fallback), everything else inside the script. */
 function expectOneRoundTripEach(calls: Map<string, number>, n: number): void {
