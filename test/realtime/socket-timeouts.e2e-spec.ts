@@ -17,6 +17,15 @@ const IDLE_S = 2;
 const ABSOLUTE_S = 4;
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
+/**
+ * Logs in just after a second boundary. With `ttl: 1` and no leeway the token's `exp` is the next
+ * whole second after `iat`, so a login at x.99 s got a token already dead at the handshake.
+ */
+async function loginEarlyInSecond(url: string) {
+  await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 10));
+  return loginHeader(url);
+}
+
 describe.each(STORES)('socket deadlines on the $name store', (store) => {
   let url: string;
   beforeAll(async () => {
@@ -34,7 +43,7 @@ describe.each(STORES)('socket deadlines on the $name store', (store) => {
   });
 
   it('idle timeout: closed within 1 s of the deadline, not before it', async () => {
-    const t = await loginHeader(url);
+    const t = await loginEarlyInSecond(url);
     const lastUse = performance.now();
     const s = await openSocket(url, bearer(t.accessToken));
     const closed = await closedWithin(s, IDLE_S * 1000 + 1500);
@@ -45,7 +54,7 @@ describe.each(STORES)('socket deadlines on the $name store', (store) => {
   });
 
   it('outlives its access token and follows the sliding idle deadline; the absolute deadline ends it', async () => {
-    const t = await loginHeader(url);
+    const t = await loginEarlyInSecond(url);
     const loginAt = performance.now();
     const s = await openSocket(url, bearer(t.accessToken));
     // The access token expires after 1 s; the session lives on through refreshes (each a use).
