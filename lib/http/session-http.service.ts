@@ -55,14 +55,7 @@ export class SessionHttpService {
     user: SessionUser,
     meta: Pick<SessionMeta, 'data'> = {},
   ): Promise<CookieTokenAnswer | HeaderTokenAnswer> {
-    const out = res as HttpResponseLike;
-    this.transport.protectTokenAnswer(out);
-    this.assertJsonBody(req);
-    // Never hand out tokens over plain HTTP when HTTPS is required.
-    this.transport.assertHttps(req);
-    const headerTransport = this.transport.wantsHeaderTransport(req);
-    if (!headerTransport) this.csrf.assertSameOrigin(req);
-    const ip = clientIp(req);
+    const { out, headerTransport, ip } = this.beginTokenAnswer(req, res);
     try {
       await this.endPresentedSession(req, ip);
       const tokens = await this.sessions.create(user, { userAgent: header(req, 'user-agent'), ip, data: meta.data });
@@ -86,13 +79,7 @@ export class SessionHttpService {
     actor: SessionPrincipal,
     target: SessionUser,
   ): Promise<CookieTokenAnswer | HeaderTokenAnswer> {
-    const out = res as HttpResponseLike;
-    this.transport.protectTokenAnswer(out);
-    this.assertJsonBody(req);
-    this.transport.assertHttps(req);
-    const headerTransport = this.transport.wantsHeaderTransport(req);
-    if (!headerTransport) this.csrf.assertSameOrigin(req);
-    const ip = clientIp(req);
+    const { out, headerTransport, ip } = this.beginTokenAnswer(req, res);
     try {
       const tokens = await this.sessions.impersonate(actor, target, { userAgent: header(req, 'user-agent'), ip });
       if (!headerTransport && actor.transport === 'cookie') {
@@ -194,6 +181,22 @@ export class SessionHttpService {
     const first = verified[0];
     this.csrf.assertToken(req, first.sessionId, first.userId);
     return first.token;
+  }
+
+  /** The checks before a new session's tokens are issued (login, impersonation), in the order that refuses cheapest first. */
+  private beginTokenAnswer(
+    req: HttpRequestLike,
+    res: unknown,
+  ): { out: HttpResponseLike; headerTransport: boolean; ip: string } {
+    const out = res as HttpResponseLike;
+    this.transport.protectTokenAnswer(out);
+    this.assertJsonBody(req);
+    // Never hand out tokens over plain HTTP when HTTPS is required.
+    this.transport.assertHttps(req);
+    const headerTransport = this.transport.wantsHeaderTransport(req);
+    // Cookie logins are login-CSRF targets; a header client holds its tokens itself.
+    if (!headerTransport) this.csrf.assertSameOrigin(req);
+    return { out, headerTransport, ip: clientIp(req) };
   }
 
   private answer(

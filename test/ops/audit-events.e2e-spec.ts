@@ -6,18 +6,12 @@
  * id or a raw newline from user input.
  */
 import request from 'supertest';
-import {
-  MemorySessionRepository,
-  type SessionAuditEvent,
-  SessionEvents,
-  type SessionModuleOptions,
-} from '../../lib/index.js';
+import { type SessionAuditEvent, SessionEvents } from '../../lib/index.js';
 import { sanitizeForLog } from '../../lib/events/sanitize-for-log.js';
 import { ADMIN, ALICE, CookieClient, loginHeader } from '../utils/http.js';
 import { parseSetCookies } from '../utils/set-cookie.js';
-import { startRedis } from '../utils/redis.js';
 import { type RunningSample, startSample, TestClock } from '../utils/sample-app.js';
-import { redisTestStore } from '../utils/stores.js';
+import { MEMORY_AND_REDIS } from '../utils/stores.js';
 import { JsonLogCapture } from './json-log-capture.js';
 
 const IDLE = 1800;
@@ -31,32 +25,7 @@ function jwtPayload(token: string): { sid: string } {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 }
 
-/** The stores the run repeats on; each returns module options and how to release what it started. */
-const stores: {
-  name: string;
-  setup: () => Promise<{ options: Partial<SessionModuleOptions>; close(): Promise<void> }>;
-}[] = [
-  {
-    name: 'memory',
-    setup: async () => ({ options: { store: new MemorySessionRepository() }, close: async () => undefined }),
-  },
-  {
-    name: 'redis',
-    setup: async () => {
-      const redis = await startRedis();
-      const store = await redisTestStore(redis.url);
-      return {
-        options: { store: store.store },
-        close: async () => {
-          await store.close();
-          await redis.stop();
-        },
-      };
-    },
-  },
-];
-
-describe.each(stores)('audit events and logs ($name store)', ({ setup }) => {
+describe.each(MEMORY_AND_REDIS)('audit events and logs ($name store)', ({ setup }) => {
   let release: (() => Promise<void>) | undefined;
   let sample: RunningSample;
   const logs = new JsonLogCapture();

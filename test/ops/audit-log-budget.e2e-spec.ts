@@ -11,14 +11,13 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { AuditLogLimits } from '../../lib/events/audit-log-budget.js';
-import { MemorySessionRepository, SessionEvents, type SessionModuleOptions } from '../../lib/index.js';
+import { SessionEvents, type SessionModuleOptions } from '../../lib/index.js';
 import type { ResolvedSessionOptions } from '../../lib/session-options.js';
 import { SESSION_RESOLVED_OPTIONS } from '../../lib/session.internal-constants.js';
 import { AppModule } from '../../sample/app.module.js';
 import { ALICE, BOB, loginHeader } from '../utils/http.js';
-import { startRedis } from '../utils/redis.js';
 import { type RunningSample, startSample, TEST_SECRET, TestClock } from '../utils/sample-app.js';
-import { redisTestStore } from '../utils/stores.js';
+import { MEMORY_AND_REDIS } from '../utils/stores.js';
 
 const PER_SECOND = 20;
 const GRACE = 10;
@@ -127,31 +126,7 @@ async function startSampleWithLimits(
   return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
 
-const stores: {
-  name: string;
-  setup: () => Promise<{ options: Partial<SessionModuleOptions>; close(): Promise<void> }>;
-}[] = [
-  {
-    name: 'memory',
-    setup: async () => ({ options: { store: new MemorySessionRepository() }, close: async () => undefined }),
-  },
-  {
-    name: 'redis',
-    setup: async () => {
-      const redis = await startRedis();
-      const store = await redisTestStore(redis.url);
-      return {
-        options: { store: store.store },
-        close: async () => {
-          await store.close();
-          await redis.stop();
-        },
-      };
-    },
-  },
-];
-
-describe.each(stores)('audit log budget ($name store)', ({ setup }) => {
+describe.each(MEMORY_AND_REDIS)('audit log budget ($name store)', ({ setup }) => {
   let release: (() => Promise<void>) | undefined;
   let sample: RunningSample;
   let storeOptions: Partial<SessionModuleOptions>;

@@ -1,6 +1,7 @@
 import { redisClusterInsStore, redisInsStore } from 'cache-manager-redis-yet';
 import { createClient, createCluster } from 'redis';
-import type { RedisStoreLike } from '../../lib/index.js';
+import { MemorySessionRepository, type RedisStoreLike, type SessionModuleOptions } from '../../lib/index.js';
+import { startRedis } from './redis.js';
 
 /** A connected cache-manager-redis-yet store plus a way to close its connection. */
 export interface TestStore {
@@ -39,3 +40,31 @@ export async function clusterTestStore(rootNodes: { url: string }[]): Promise<Te
     },
   };
 }
+
+/** A store a spec repeats on: module options, and how to release what it started. */
+export interface StoreCell {
+  name: string;
+  setup: () => Promise<{ options: Partial<SessionModuleOptions>; close(): Promise<void> }>;
+}
+
+/** The memory store and a fresh redis-server of the spec's own. */
+export const MEMORY_AND_REDIS: StoreCell[] = [
+  {
+    name: 'memory',
+    setup: async () => ({ options: { store: new MemorySessionRepository() }, close: async () => undefined }),
+  },
+  {
+    name: 'redis',
+    setup: async () => {
+      const redis = await startRedis();
+      const store = await redisTestStore(redis.url);
+      return {
+        options: { store: store.store },
+        close: async () => {
+          await store.close();
+          await redis.stop();
+        },
+      };
+    },
+  },
+];
