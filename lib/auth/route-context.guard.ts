@@ -19,11 +19,14 @@ export interface RouteContext {
 @Injectable()
 export class RouteContextGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    if (context.getType() === 'http') {
-      const http = context.switchToHttp();
-      const route: RouteContext = { handler: context.getHandler(), cls: context.getClass(), res: http.getResponse() };
-      http.getRequest<Record<symbol, unknown>>()[ROUTE_CONTEXT] = route;
-    }
+    // It runs on every route of the app: read the arguments directly, without switchToHttp()'s wrapper object.
+    if (context.getType() !== 'http') return true;
+    const route: RouteContext = {
+      handler: context.getHandler(),
+      cls: context.getClass(),
+      res: context.getArgByIndex(1),
+    };
+    context.getArgByIndex<Record<symbol, unknown>>(0)[ROUTE_CONTEXT] = route;
     return true;
   }
 }
