@@ -67,9 +67,13 @@ function timed(operation: StoreOperation, fn: AnyFunction, metrics: SessionMetri
     }
     return Promise.resolve(out).then(
       (result) => {
-        done(start, false);
-        if (isRotate) metrics.refreshed((result as RotateResult).status);
-        if (delta) metrics.sessionsChanged(delta(result));
+        try {
+          done(start, false);
+          if (isRotate) metrics.refreshed((result as RotateResult).status);
+          if (delta) metrics.sessionsChanged(delta(result));
+        } catch {
+          // A result of a shape the metrics do not expect (a custom repository) never changes the answer.
+        }
         return result;
       },
       (err: unknown) => {
