@@ -9,6 +9,8 @@ import { type PromClient, SessionMetrics } from './session-metrics.js';
 
 /** Internal token: the `SessionMetrics`, or null when the `metrics` option is off. */
 export const SESSION_METRICS = Symbol('SESSION:METRICS');
+/** Internal token: true when the local cache's figures are registered too. */
+const SESSION_CACHE_METRICS = Symbol('SESSION:CACHE_METRICS');
 
 /** Loads the optional peer; a clear startup error when it is missing. */
 export async function loadPromClient(load: () => Promise<unknown> = () => import('prom-client')): Promise<PromClient> {
@@ -41,9 +43,8 @@ class SessionMetricsLifecycle extends SessionMetrics {
 export async function createSessionMetrics(
   options: ResolvedMetricsOptions,
   events: SessionEvents,
-  cacheStats?: SessionCacheStats,
 ): Promise<SessionMetrics> {
-  const metrics = new SessionMetricsLifecycle(await loadPromClient(), options, cacheStats);
+  const metrics = new SessionMetricsLifecycle(await loadPromClient(), options);
   metrics.unsubscribe = events.subscribe(metrics.onEvent);
   return metrics;
 }
@@ -51,8 +52,17 @@ export async function createSessionMetrics(
 export const metricsProviders: Provider[] = [
   {
     provide: SESSION_METRICS,
-    useFactory: (options: ResolvedSessionOptions, events: SessionEvents, cacheStats?: SessionCacheStats) =>
-      options.metrics ? createSessionMetrics(options.metrics, events, cacheStats ?? undefined) : null,
-    inject: [SESSION_RESOLVED_OPTIONS, SessionEvents, { token: SESSION_CACHE_STATS, optional: true }],
+    useFactory: (options: ResolvedSessionOptions, events: SessionEvents) =>
+      options.metrics ? createSessionMetrics(options.metrics, events) : null,
+    inject: [SESSION_RESOLVED_OPTIONS, SessionEvents],
+  },
+  {
+    // Its own provider: the cache's stats may depend on the repository, which depends on the metrics.
+    provide: SESSION_CACHE_METRICS,
+    useFactory: (metrics: SessionMetrics | null, stats?: SessionCacheStats) => {
+      if (metrics && stats) metrics.addCacheStats(stats);
+      return metrics !== null && stats !== undefined;
+    },
+    inject: [SESSION_METRICS, { token: SESSION_CACHE_STATS, optional: true }],
   },
 ];

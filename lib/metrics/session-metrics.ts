@@ -62,20 +62,13 @@ export class SessionMetrics {
   private readonly active: Gauge;
   private readonly names: string[] = [];
 
-  constructor(client: PromClient, options: ResolvedMetricsOptions, cacheStats?: SessionCacheStats) {
+  constructor(
+    private readonly client: PromClient,
+    private readonly options: ResolvedMetricsOptions,
+  ) {
     this.registry = options.registry ?? client.register;
     const p = options.prefix;
     const registers = [this.registry];
-    const claim = (name: string): string => {
-      if (this.registry.getSingleMetric(name)) {
-        throw new SessionConfigError(
-          `metrics: "${name}" is already registered (another SessionModule on this registry?); ` +
-            'give each app its own metrics.registry or metrics.prefix',
-        );
-      }
-      this.names.push(name);
-      return name;
-    };
     const names = [
       'logins_total',
       'refreshes_total',
@@ -84,10 +77,16 @@ export class SessionMetrics {
       'store_errors_total',
       'store_operation_duration_seconds',
       'active_sessions',
-      ...(cacheStats ? ['cache_lookups_total', 'cache_entries'] : []),
-    ].map((n) => claim(p + n));
-    const [logins, refreshes, reuse, revocations, storeErrors, storeDuration, active, cacheLookups, cacheEntries] =
-      names as [string, string, string, string, string, string, string, string?, string?];
+    ].map((n) => this.claim(p + n));
+    const [logins, refreshes, reuse, revocations, storeErrors, storeDuration, active] = names as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
 
     this.logins = new client.Counter({
       name: logins,
@@ -138,7 +137,6 @@ export class SessionMetrics {
     for (const reason of REVOKE_REASONS) this.revocations.inc({ reason }, 0);
     for (const operation of STORE_OPERATIONS) this.storeErrors.inc({ operation }, 0);
     this.reuse.inc(0);
-    if (cacheStats && cacheLookups && cacheEntries) this.cacheMetrics(client, cacheStats, cacheLookups, cacheEntries);
   }
 
   /** Audit-event listener (subscribed to `SessionEvents`). */
@@ -175,14 +173,32 @@ export class SessionMetrics {
     if (delta !== 0) this.active.inc(delta);
   }
 
+  /** Reserves a name on the registry; a clash is a startup error that says what to do. */
+  private claim(name: string): string {
+    if (this.registry.getSingleMetric(name)) {
+      throw new SessionConfigError(
+        `metrics: "${name}" is already registered (another SessionModule on this registry?); ` +
+          'give each app its own metrics.registry or metrics.prefix',
+      );
+    }
+    this.names.push(name);
+    return name;
+  }
+
   /** Takes the metrics off the registry, so a new app in this process can register them again. */
   close(): void {
     for (const name of this.names) this.registry.removeSingleMetric(name);
     this.names.length = 0;
   }
 
-  /** The cache keeps its own counts; a scrape turns them into counter increments. */
-  private cacheMetrics(client: PromClient, stats: SessionCacheStats, lookups: string, entries: string): void {
+  /**
+   * The local cache's figures (`SESSION_CACHE_STATS`), read at scrape time. A separate step: the
+   * cache may sit on the (instrumented) repository, so the metrics cannot wait for it.
+   */
+  addCacheStats(stats: SessionCacheStats): void {
+    const client = this.client;
+    const lookups = this.claim(this.options.prefix + 'cache_lookups_total');
+    const entries = this.claim(this.options.prefix + 'cache_entries');
     const seen: Record<(typeof CACHE_RESULTS)[number], number> = { hit: 0, miss: 0, bypass: 0 };
     new client.Counter({
       name: lookups,

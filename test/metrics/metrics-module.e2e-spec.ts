@@ -19,6 +19,7 @@ import {
   SessionService,
 } from '../../lib/index.js';
 import { loadPromClient } from '../../lib/metrics/metrics.providers.js';
+import { ALICE } from '../utils/http.js';
 import { startSample, TEST_SECRET } from '../utils/sample-app.js';
 import { parseExposition, valueOf } from './exposition.js';
 
@@ -75,6 +76,20 @@ describe('metrics off (the default)', () => {
       delete process.env.SESSION_METRICS;
     }
   });
+});
+
+describe('the sample on either platform', () => {
+  it.each(['express', 'fastify'] as const)(
+    '%s: GET /metrics answers the exposition with its content type',
+    async (adapter) => {
+      const sample = await startSample({ store: new MemorySessionRepository() }, { adapter });
+      open.push(sample.app);
+      await request(sample.url).post('/auth/login').set('X-Auth-Transport', 'header').send(ALICE).expect(200);
+      const res = await request(sample.url).get('/metrics').expect(200);
+      expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(valueOf(parseExposition(res.text), 'session_logins_total', { result: 'success' })).toBe(1);
+    },
+  );
 });
 
 describe('metrics on', () => {
@@ -165,6 +180,24 @@ describe('local cache figures (SESSION_CACHE_STATS)', () => {
     Object.assign(stats, { hits: 5 });
     samples = parseExposition(await registry.metrics());
     expect(valueOf(samples, 'session_cache_lookups_total', { result: 'hit' })).toBe(50);
+  });
+
+  it('a stats provider that itself depends on the repository (a cache on the store) is read', async () => {
+    @Global()
+    @Module({
+      providers: [
+        {
+          provide: SESSION_CACHE_STATS,
+          useFactory: (repository: { kind: string }) => ({ ...stats, entries: repository.kind === 'memory' ? 1 : 0 }),
+          inject: [getSessionRepositoryToken()],
+        },
+      ],
+      exports: [SESSION_CACHE_STATS],
+    })
+    class CacheOnRepositoryModule {}
+    const registry = new Registry();
+    await context({ metrics: { registry } }, [CacheOnRepositoryModule]);
+    expect(valueOf(parseExposition(await registry.metrics()), 'session_cache_entries')).toBe(1);
   });
 
   it('without the token there are no cache series', async () => {
