@@ -1,5 +1,17 @@
-import type { Registry } from 'prom-client';
 import { SessionConfigError } from '../session.errors.js';
+
+/**
+ * A prom-client `Registry` (`new Registry()` or its global `register`), described by what the
+ * module uses, so apps without prom-client compile without its types.
+ * @publicApi
+ */
+export interface SessionMetricsRegistry {
+  getSingleMetric(name: string): unknown;
+  removeSingleMetric(name: string): void;
+  registerMetric(metric: never): void;
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
 
 /**
  * Prometheus metrics (`metrics` option). Needs the optional peer `prom-client`.
@@ -7,7 +19,7 @@ import { SessionConfigError } from '../session.errors.js';
  */
 export interface SessionMetricsOptions {
   /** Where the metrics are registered. @default prom-client's global `register` */
-  registry?: Registry;
+  registry?: SessionMetricsRegistry;
   /** Prepended to every metric name. @default 'session_' */
   prefix?: string;
   /**
@@ -19,7 +31,7 @@ export interface SessionMetricsOptions {
 
 /** `metrics` after defaults; null when metrics are off. */
 export interface ResolvedMetricsOptions {
-  registry: Registry | undefined;
+  registry: SessionMetricsRegistry | undefined;
   prefix: string;
   storeLatencyBuckets: number[];
 }
@@ -52,5 +64,9 @@ export function resolveMetricsOptions(
   ) {
     throw new SessionConfigError('metrics.storeLatencyBuckets must be increasing positive numbers of seconds');
   }
-  return { registry: options.registry, prefix, storeLatencyBuckets: [...buckets] };
+  const registry = options.registry;
+  if (registry !== undefined && typeof (registry as Partial<SessionMetricsRegistry>)?.registerMetric !== 'function') {
+    throw new SessionConfigError('metrics.registry must be a prom-client Registry');
+  }
+  return { registry, prefix, storeLatencyBuckets: [...buckets] };
 }

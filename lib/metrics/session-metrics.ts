@@ -66,7 +66,8 @@ export class SessionMetrics {
     private readonly client: PromClient,
     private readonly options: ResolvedMetricsOptions,
   ) {
-    this.registry = options.registry ?? client.register;
+    // Structurally typed in the options (see SessionMetricsRegistry); a prom-client Registry in fact.
+    this.registry = (options.registry as Registry | undefined) ?? client.register;
     const p = options.prefix;
     const registers = [this.registry];
     const names = [

@@ -137,6 +137,7 @@ describe('metrics on', () => {
     [{ prefix: 'has-dash_' }, /metrics\.prefix/],
     [{ storeLatencyBuckets: [0.1, 0.05] }, /storeLatencyBuckets must be increasing/],
     [{ storeLatencyBuckets: [] }, /storeLatencyBuckets/],
+    [{ registry: {} as never }, /metrics\.registry must be a prom-client Registry/],
   ])('a bad option %j is refused at startup', async (metrics, message) => {
     const err = await context({ metrics }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SessionConfigError);
