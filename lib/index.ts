@@ -25,6 +25,7 @@ export {
 } from './realtime/session-sockets.service.js';
 export { SessionGraphQLError } from './realtime/context-kinds.js';
 export type { HandshakeRequest } from './realtime/handshake-request.js';
+export type { SessionMetricsOptions, SessionMetricsRegistry } from './metrics/session-metrics-options.js';
 export { MemorySessionRepository } from './repository/memory-session.repository.js';
 export type { RedisClientKind } from './redis/redis-commands.js';
 export {

@@ -6,6 +6,7 @@ import { assertStrongSecret } from './secret-strength.js';
 import { type SessionKeyMaterial, resolveSessionKeys } from './session-keys.js';
 import { type SessionClock, SYSTEM_CLOCK } from './session-clock.js';
 import { SessionConfigError } from './session.errors.js';
+import { type ResolvedMetricsOptions, resolveMetricsOptions } from './metrics/session-metrics-options.js';
 
 /** Options after defaults, validation and key derivation. Built once at startup. */
 export interface ResolvedSessionOptions extends SessionKeyMaterial {
@@ -42,6 +43,8 @@ export interface ResolvedSessionOptions extends SessionKeyMaterial {
   /** Seconds. */
   freshAge: number;
   impersonationTimeoutMs: number;
+  /** null: metrics off. */
+  metrics: ResolvedMetricsOptions | null;
 }
 
 /** The cap keeps every per-user script short: its cost grows with the sessions a user holds. */
@@ -207,5 +210,6 @@ export function resolveSessionOptions(
     routePrefix: cleanPrefix,
     refreshPathOption: options.refreshPath,
     ...sessionControls(options),
+    metrics: resolveMetricsOptions(options.metrics),
   };
 }

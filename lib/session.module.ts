@@ -13,6 +13,7 @@ import { SessionEvents } from './events/session-events.service.js';
 import { SessionHealthIndicator } from './health/session-health.indicator.js';
 import { SessionHttpService } from './http/session-http.service.js';
 import { SessionJwksService } from './jwks/session-jwks.service.js';
+import { metricsProviders } from './metrics/metrics.providers.js';
 import { SessionRouteHeaders } from './http/route-headers.js';
 import { SessionRoutes } from './http/session-routes.js';
 import { SessionTransport } from './http/session-transport.js';
@@ -58,6 +59,7 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     ...sessionSignalProviders,
     SessionSockets,
     ...dbscProviders,
+    ...metricsProviders,
   ],
   // What users inject, and exactly the providers lib/index.ts exports (test/module/public-api.e2e-spec.ts).
   exports: [

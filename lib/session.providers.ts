@@ -6,6 +6,9 @@ import { RedisSessionRepository } from './repository/redis-session.repository.js
 import { resolveSessionOptions, type ResolvedSessionOptions } from './session-options.js';
 import { redisCommandsFor } from './redis/redis-store-input.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
+import { instrumentRepository } from './metrics/instrumented-repository.js';
+import { SESSION_METRICS } from './metrics/metrics.providers.js';
+import type { SessionMetrics } from './metrics/session-metrics.js';
 import { SYSTEM_CLOCK, type SessionClock } from './session-clock.js';
 import { SESSION_CLOCK, SESSION_RESOLVED_OPTIONS, SESSION_ROUTE_PREFIX } from './session.internal-constants.js';
 
@@ -41,8 +44,10 @@ export const sessionProviders: Provider[] = [
   },
   {
     provide: SessionRepository,
-    useFactory: createRepository,
-    inject: [SESSION_MODULE_OPTIONS, SESSION_RESOLVED_OPTIONS],
+    // With metrics on, every store call is timed (metrics/instrumented-repository.ts).
+    useFactory: (options: SessionModuleOptions, resolved: ResolvedSessionOptions, metrics: SessionMetrics | null) =>
+      instrumentRepository(createRepository(options, resolved), metrics),
+    inject: [SESSION_MODULE_OPTIONS, SESSION_RESOLVED_OPTIONS, SESSION_METRICS],
   },
 ];
 

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { SessionDbscOptions } from '../dbsc/dbsc-options.js';
+import type { SessionMetricsOptions } from '../metrics/session-metrics-options.js';
 import type { RedisClientInput, RedisClusterClient, RedisNodeClient } from './redis-client.interface.js';
 import type { SessionCapPolicy, SessionRepository } from './session-repository.interface.js';
 import type { SessionAuditEvent } from './session-event.interface.js';
@@ -180,6 +181,11 @@ export interface SessionModuleOptions {
   freshAge?: number;
   /** Absolute lifetime in seconds of an impersonation session, at most 3600. @default 3600 */
   impersonationTimeout?: number;
+  /**
+   * Prometheus metrics through the optional peer `prom-client` (`true`: its global registry,
+   * prefix `session_`). Off: no metric exists and no request pays for one. @default false
+   */
+  metrics?: boolean | SessionMetricsOptions;
 }
 
 /**
