@@ -13,10 +13,10 @@ import jwt from 'jsonwebtoken';
 import { Authenticated, SessionGuard, SessionModule, SessionService } from '../dist/index.js';
 import { AccessTokenService } from '../dist/tokens/access-token.service.js';
 
-const live = { status: 'ok', session: { roles: ['user'], data: undefined } };
+const live = { status: 'ok', session: { roles: ['user'], data: undefined, authTime: Date.now() } };
 const store = {
   kind: 'stub',
-  create: async () => undefined,
+  create: async () => ({ status: 'created', evicted: [] }),
   validate: async () => live,
   rotate: async () => ({ status: 'missing' }),
   revoke: async () => false,
