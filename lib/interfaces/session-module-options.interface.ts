@@ -107,6 +107,22 @@ export interface SessionRedisOptions {
 }
 
 /**
+ * The per-replica validation cache (`localCache`). Each replica keeps recently validated sessions
+ * in memory and hears every change over the session-ended signal (Redis pub/sub).
+ * @publicApi
+ */
+export interface SessionLocalCacheOptions {
+  /** Sessions held per replica (least recently used dropped first). @default 10000 */
+  maxEntries?: number;
+  /**
+   * Seconds an entry may be served after it was last read from the store, even if a change
+   * message was lost (may be fractional, 0.05–60). Hot entries are re-read in the background
+   * at half of it. @default 5
+   */
+  maxStaleness?: number;
+}
+
+/**
  * Options for `SessionModule.forRoot()` / `forRootAsync()`.
  * @publicApi
  */
@@ -180,6 +196,12 @@ export interface SessionModuleOptions {
   freshAge?: number;
   /** Absolute lifetime in seconds of an impersonation session, at most 3600. @default 3600 */
   impersonationTimeout?: number;
+  /**
+   * Validate from a per-replica cache: no store round trip on a hit; changes reach other
+   * replicas over pub/sub (bounded by `maxStaleness` if a message is lost). `true`: defaults.
+   * @default false
+   */
+  localCache?: boolean | SessionLocalCacheOptions;
 }
 
 /**
