@@ -198,7 +198,7 @@ export class SessionValidationCache implements SessionCacheStats {
   }
 
   private valid(t: CacheTicket): boolean {
-    return this.active && t.seq >= this.flushedAt && (this.marks.get(t.userId) ?? -1) < t.seq;
+    return this.active && t.seq >= this.flushedAt && (this.marks.get(t.userId) ?? -1) <= t.seq;
   }
 
   private onSignal(m: SessionSignalMessage): void {
@@ -267,20 +267,22 @@ export class SessionValidationCache implements SessionCacheStats {
   private subscribe(): void {
     if (this.subscribing || this.unsubscribe || this.closed) return;
     this.subscribing = true;
-    this.signal.subscribe((m) => this.onSignal(m)).then(
-      (unsubscribe) => {
-        this.subscribing = false;
-        if (this.closed) return unsubscribe();
-        this.unsubscribe = unsubscribe;
-        this.clear();
-        // Another subscriber may have opened the subscription earlier and it may be down now.
-        this.active = this.signal.listening !== false;
-      },
-      (err: unknown) => {
-        this.subscribing = false;
-        this.logger.warn(`cache bypassed, no session-ended subscription: ${(err as Error)?.message ?? String(err)}`);
-      },
-    );
+    this.signal
+      .subscribe((m) => this.onSignal(m))
+      .then(
+        (unsubscribe) => {
+          this.subscribing = false;
+          if (this.closed) return unsubscribe();
+          this.unsubscribe = unsubscribe;
+          this.clear();
+          // Another subscriber may have opened the subscription earlier and it may be down now.
+          this.active = this.signal.listening !== false;
+        },
+        (err: unknown) => {
+          this.subscribing = false;
+          this.logger.warn(`cache bypassed, no session-ended subscription: ${(err as Error)?.message ?? String(err)}`);
+        },
+      );
   }
 
   private lastSubscribeTry = 0;

@@ -36,10 +36,7 @@ export interface SessionChangedMessage {
  * @publicApi
  */
 export type SessionSignalMessage =
-  | SessionEndedMessage
-  | SessionChangedMessage
-  | { kind: 'lost' }
-  | { kind: 'restored' };
+  SessionEndedMessage | SessionChangedMessage | { kind: 'lost' } | { kind: 'restored' };
 
 /** @publicApi */
 export type SessionSignalListener = (message: SessionSignalMessage) => void;
