@@ -16,7 +16,9 @@ import { loginHeader } from '../utils/http.js';
 import { startRedis, startRedisCluster } from '../utils/redis.js';
 import { type RunningSample, startSample, TestClock } from '../utils/sample-app.js';
 import { clusterTestStore, redisTestStore, type TestStore } from '../utils/stores.js';
-import { claimsOf, me, SESSION_CHANGES, stats, warm } from './cache-harness.js';
+import { closedWithin, openSocket } from '../realtime/ws-client.js';
+import { bearer, claimsOf, me, SESSION_CHANGES, stats, warm } from './cache-harness.js';
+import request from 'supertest';
 
 const STALENESS = 60;
 
@@ -81,6 +83,27 @@ describe.each(TOPOLOGIES)('local cache on two replicas, $name', (topology) => {
   it.each(SESSION_CHANGES)('$name on A: B enforces it', async (change) => {
     const probe = await change.run({ actor: a, observer: b, clock });
     await until('B to enforce the change', probe, 5000, 10);
+  });
+
+  it("sockets ignore 'changed' messages and still close when the session ends", async () => {
+    const heard: SessionSignalMessage[] = [];
+    const unsubscribe = await b.app.get<symbol, SessionEndedSignal>(SessionEndedSignal).subscribe((m) => heard.push(m));
+    try {
+      const t = await loginHeader(a.url);
+      const socket = await openSocket(b.url, bearer(t.accessToken));
+      await request(a.url)
+        .post('/auth/reauth')
+        .set(bearer(t.accessToken))
+        .send({ password: 'alice-password-123' })
+        .expect(200);
+      await until('B to hear the change', async () => heard.some((m) => m.kind === 'changed'));
+      // Still open and answering after the change reached B.
+      expect((await socket.me()).user.id).toBe('u-alice');
+      await request(a.url).post('/auth/logout').set(bearer(t.accessToken)).expect(204);
+      expect((await closedWithin(socket, 1000)).code).toBe(4001);
+    } finally {
+      unsubscribe();
+    }
   });
 
   it('a message B never gets is bounded by maxStaleness', async () => {
