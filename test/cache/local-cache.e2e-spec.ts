@@ -6,8 +6,14 @@
  * message is lost.
  */
 import request from 'supertest';
-import { getSessionRepositoryToken, type SessionRepository, SessionService } from '../../lib/index.js';
-import { commandCalls, inspector, type RawClient } from '../ops/ops-helpers.js';
+import {
+  getSessionRepositoryToken,
+  MemorySessionRepository,
+  type SessionRepository,
+  SessionService,
+} from '../../lib/index.js';
+import { DbscBrowser } from '../dbsc/helpers/dbsc-client.js';
+import { commandCalls, inspector, type RawClient, until } from '../ops/ops-helpers.js';
 import { loginHeader } from '../utils/http.js';
 import { type RedisProcess, startRedis } from '../utils/redis.js';
 import { type RunningSample, startSample, TestClock } from '../utils/sample-app.js';
@@ -137,7 +143,6 @@ describe('local cache: deadlines (memory store)', () => {
     const lastSeen = async () =>
       (await repository.list(sub, clock.now(), 12_000)).find((s) => s.id === sid)?.lastSeenAt;
     const login = clock.now() - 9000;
-    const { until } = await import('../ops/ops-helpers.js');
     await until('the write-behind touch', async () => ((await lastSeen()) ?? 0) > login);
     clock.advance(4.5); // 13.5 s after login, 4.5 s after the last use
     const fresh = await request(sample.url).post('/auth/refresh').send({ refreshToken: t.refreshToken }).expect(200);
@@ -161,5 +166,42 @@ describe('localCache options', () => {
     } finally {
       await sample.close();
     }
+  });
+});
+
+describe('local cache: DBSC binding changes validation (memory store)', () => {
+  let sample: RunningSample;
+  const clock = new TestClock();
+
+  beforeAll(async () => {
+    sample = await startSample(
+      {
+        ...CACHE_OPTIONS,
+        store: new MemorySessionRepository(),
+        dbsc: { enabled: true },
+        accessToken: { ttl: 60 },
+        silentRenewal: 30,
+      },
+      { clock },
+    );
+  });
+  afterAll(() => sample?.close());
+
+  it('a session bound after it was cached is never silently renewed (the cache re-reads deviceBound)', async () => {
+    const browser = new DbscBrowser(sample.url);
+    expect((await browser.login()).status).toBe(200);
+    await until('the cookie session to be served from the cache', async () => {
+      const hits = stats(sample).hits;
+      expect((await browser.get('/me')).status).toBe(200);
+      return stats(sample).hits > hits;
+    });
+    expect((await browser.register()).status).toBe(200);
+    clock.advance(35); // the access cookie now has 25 s left: due for silent renewal if it were unbound
+    const res = await browser.get('/me');
+    expect(res.status).toBe(200);
+    const renewed = ([] as string[])
+      .concat(res.headers['set-cookie'] ?? [])
+      .filter((c) => c.startsWith('__Host-session='));
+    expect(renewed).toEqual([]);
   });
 });
