@@ -55,6 +55,7 @@ export class SessionValidationCache implements SessionCacheStats {
   private flushedAt = 0;
   private active = false;
   private subscribing = false;
+  private lastSubscribeTry = 0;
   private closed = false;
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -62,6 +63,7 @@ export class SessionValidationCache implements SessionCacheStats {
   private readonly maxEntries: number;
   private readonly maxStalenessMs: number;
   private readonly refreshAfterMs: number;
+  // `SessionCacheStats`, read by metrics at scrape time.
   hits = 0;
   misses = 0;
   bypassed = 0;
@@ -284,8 +286,6 @@ export class SessionValidationCache implements SessionCacheStats {
         },
       );
   }
-
-  private lastSubscribeTry = 0;
 
   private tick(): void {
     if (!this.unsubscribe && Date.now() - this.lastSubscribeTry >= RESUBSCRIBE_MS) {
