@@ -5,7 +5,7 @@
  *
  * Environment: BENCH_ROUNDS (4), BENCH_WARMUP (3 s), BENCH_DURATION (8 s), BENCH_CONNECTIONS (50),
  * BENCH_SESSIONS (100000), BENCH_PEERS (comma list, default all), BENCH_EXTRAS=0 (skip memory,
- * scaling, cleanup), BENCH_PROFILE (comma list of peers to run under --cpu-prof, into
+ * scaling, cleanup, invalidation), BENCH_PROFILE (comma list of peers to run under --cpu-prof, into
  * bench/profiles/), BENCH_OUT (directory for the results, default bench/; "-" writes nothing),
  * REDIS_URL (use this Redis instead of starting one; only keys under a per-run prefix are touched).
  */
@@ -32,6 +32,7 @@ import { startRedis } from './lib/redis.mjs';
 import { DEFAULTS, writeResults } from './lib/report.mjs';
 import { cleanupScenario, deleteKeys, memoryScenario, scalingScenario } from './lib/scenarios.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
+import { invalidationScenario } from './invalidation.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLOCK_TICKS = Number(sh('getconf', ['CLK_TCK'])) || 100;
@@ -215,6 +216,10 @@ try {
         `  ${r.during ? 'during' : 'before'}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms${r.window ? `, p99 in the tick window ${r.window.p99.toFixed(1)} ms (${r.window.count} requests)` : ''}${r.cleanup ? `, tick ${Math.round(r.cleanup.body?.ms)} ms ${JSON.stringify(r.cleanup.body)}` : ''}`,
       );
     }
+  }
+  if (cfg.extras) {
+    // Issue 16: revocation reaching another replica's local cache.
+    results.invalidation = await invalidationScenario({ redisUrl, redis, prefix, logDir });
   }
   results.finished = new Date().toISOString();
   results.machine = machineFacts(ownRedis ? 'started by the bench' : 'REDIS_URL');

@@ -45,6 +45,8 @@ export interface ResolvedSessionOptions extends SessionKeyMaterial {
   impersonationTimeoutMs: number;
   /** null: metrics off. */
   metrics: ResolvedMetricsOptions | null;
+  /** Off: `false`. */
+  localCache: { maxEntries: number; maxStalenessMs: number } | false;
 }
 
 /** The cap keeps every per-user script short: its cost grows with the sessions a user holds. */
@@ -68,6 +70,22 @@ function sessionControls(options: SessionModuleOptions) {
     freshAge,
     impersonationTimeoutMs: impersonation * 1000,
   } as const;
+}
+
+/** `localCache`: `true` takes the defaults; bounds keep a typo from turning the cache into a leak or a no-op. */
+function localCache(option: SessionModuleOptions['localCache']): ResolvedSessionOptions['localCache'] {
+  if (option === undefined || option === false) return false;
+  const o = option === true ? {} : option;
+  if (typeof o !== 'object' || o === null) throw new SessionConfigError('localCache must be a boolean or an object');
+  const maxEntries = o.maxEntries ?? 10_000;
+  if (!Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > 10_000_000) {
+    throw new SessionConfigError('localCache.maxEntries must be an integer between 1 and 10000000');
+  }
+  const staleness = o.maxStaleness ?? 5;
+  if (!Number.isFinite(staleness) || staleness < 0.05 || staleness > 60) {
+    throw new SessionConfigError('localCache.maxStaleness must be between 0.05 and 60 seconds');
+  }
+  return { maxEntries, maxStalenessMs: Math.round(staleness * 1000) };
 }
 
 function positive(value: number | undefined, fallback: number, what: string): number {
@@ -211,5 +229,6 @@ export function resolveSessionOptions(
     refreshPathOption: options.refreshPath,
     ...sessionControls(options),
     metrics: resolveMetricsOptions(options.metrics),
+    localCache: localCache(options.localCache),
   };
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
+import { sessionCacheProviders } from './cache/session-cache.providers.js';
 import { SessionCleanupService } from './cleanup/session-cleanup.service.js';
 import { RouteContextGuard } from './auth/route-context.guard.js';
 import { SessionGuard } from './auth/session.guard.js';
@@ -57,6 +58,7 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
     SessionHealthIndicator,
     SessionJwksService,
     ...sessionSignalProviders,
+    ...sessionCacheProviders,
     SessionSockets,
     ...dbscProviders,
     ...metricsProviders,

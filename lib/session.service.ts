@@ -13,6 +13,8 @@ import { RefreshTokenService } from './tokens/refresh-token.service.js';
 import { CsrfService } from './csrf/csrf.service.js';
 import { deviceLabel } from './device/device-label.js';
 import { SessionEndedSignal } from './signal/session-signal.interface.js';
+import { SessionValidationCache } from './cache/session-validation-cache.js';
+import type { ValidatedSession } from './interfaces/session-record.interface.js';
 
 /** Request facts stored with a session. */
 export interface SessionMeta {
@@ -77,6 +79,8 @@ export class SessionService {
     private readonly events: SessionEvents,
     // Tells sockets (and caches) on every replica that a session ended; not awaited, so no answer waits for it.
     @Optional() @Inject(SessionEndedSignal) private readonly signal?: SessionEndedSignal,
+    // `localCache`: null when off.
+    @Optional() @Inject(SessionValidationCache) private readonly cache?: SessionValidationCache | null,
   ) {}
 
   /** Which store backs the sessions: `memory`, `redis` or `redis-cluster`. */
@@ -234,6 +238,10 @@ export class SessionService {
     now: number,
     lazyIp: string | (() => string) | undefined,
   ): Promise<SessionPrincipal> {
+    const cached = this.cache?.get(claims.sub, claims.sid, now);
+    if (cached) return this.principal(claims, transport, cached);
+    // Taken before the read: an answer that raced a change is not cached.
+    const ticket = this.cache?.ticket(claims.sub, claims.sid);
     const result = await this.repository.validate(claims.sub, claims.sid, {
       now,
       idleTimeoutMs: this.options.idleTimeoutMs,
@@ -241,6 +249,7 @@ export class SessionService {
       graceMs: this.options.graceMs,
     });
     if (result.status !== 'ok') {
+      this.cache?.drop(claims.sub, claims.sid);
       const ip = resolveIp(lazyIp);
       if (result.status === 'expired') {
         const impersonator = result.impersonator;
@@ -255,17 +264,23 @@ export class SessionService {
       }
       throw new SessionUnauthorizedError(`session_${result.status}`);
     }
+    if (ticket) this.cache!.offer(ticket, result.session, now);
+    return this.principal(claims, transport, result.session);
+  }
+
+  /** A principal of its own per request: callers may change it (`reauthenticate` sets `authTime`). */
+  private principal(claims: AccessClaims, transport: 'cookie' | 'bearer', session: ValidatedSession): SessionPrincipal {
     const principal: SessionPrincipal = {
       id: claims.sid,
       userId: claims.sub,
-      roles: result.session.roles,
-      data: result.session.data,
+      roles: this.cache ? [...session.roles] : session.roles,
+      data: this.cache && session.data !== undefined ? structuredClone(session.data) : session.data,
       tokenExpiresAt: claims.exp,
       transport,
-      authTime: result.session.authTime,
-      ...(result.session.deviceBound && { deviceBound: true }),
+      authTime: session.authTime,
+      ...(session.deviceBound && { deviceBound: true }),
     };
-    if (result.session.impersonator) principal.impersonator = { id: result.session.impersonator };
+    if (session.impersonator) principal.impersonator = { id: session.impersonator };
     return principal;
   }
 
@@ -324,7 +339,11 @@ export class SessionService {
             ? next
             : this.refreshTokens.sign(claims.sub, claims.sid, result.generation, result.issuedAt, claims.exp);
         // One event per generation: replays inside the window are answers, not renewals.
-        if (result.status === 'rotated') this.events.emit('session_renewed', { ...who, reason: result.status });
+        if (result.status === 'rotated') {
+          this.events.emit('session_renewed', { ...who, reason: result.status });
+          // A refresh is a use (the idle deadline moved): caches re-read the session.
+          void this.signal?.publishChanged?.({ userId: claims.sub, sessionId: claims.sid });
+        }
         const access = { iat: result.issuedAt, jti: this.refreshTokens.accessJti(successor) };
         return this.tokens(claims.sub, claims.sid, now, successor, claims.exp, result.roles, access);
       }
@@ -429,6 +448,8 @@ export class SessionService {
     );
     if (at === null) throw new SessionUnauthorizedError('session_missing');
     principal.authTime = at;
+    // `fresh` checks read authTime: every replica's cache must see the new one.
+    void this.signal?.publishChanged?.({ userId: principal.userId, sessionId: principal.id });
     this.events.emit('authn_reauth_success', {
       userId: principal.userId,
       sessionId: principal.id,

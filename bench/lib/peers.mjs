@@ -95,6 +95,13 @@ export const PEERS = [
     module: true,
   }),
   mePeer(
+    'module-cached',
+    'module-cached',
+    'this module + localCache, @Authenticated(), bearer',
+    bearer({ 'x-auth-transport': 'header' }),
+    { module: true },
+  ),
+  mePeer(
     'minimal-headers',
     'minimal-headers',
     'experiment: minimal stateful + the 3 response headers the module sets',

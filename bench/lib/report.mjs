@@ -1,4 +1,5 @@
 /** RESULTS.md, results.svg and results.json from one run's results. */
+import { invalidationMarkdown } from '../invalidation.mjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -124,6 +125,22 @@ function targets(results, { versus, p99Versus, cpuVersus }) {
     results.memory?.['perUser1-shortUA']?.bytesPerSession,
     (v) => v <= 400,
     '≤ 400',
+  );
+  add('module + localCache req/s ÷ bare (issue 16)', versus('module-cached', 'bare'), (v) => v >= 0.95, '≥ 0.95');
+  const cached = results.peers['module-cached']?.runs.map((r) =>
+    Object.values(r.redis ?? {}).reduce((n, v) => n + v.perRequest, 0),
+  );
+  add(
+    'module + localCache Redis commands per request (all, INFO commandstats)',
+    median(cached ?? []),
+    (v) => v <= 0.05,
+    '≤ 0.05',
+  );
+  add(
+    'revocation on replica A → refused by B, p99 ms (localCache)',
+    results.invalidation?.steady.p99,
+    (v) => v <= 50,
+    '≤ 50',
   );
   const evalsha = median(results.peers['module-bearer']?.runs.map((r) => r.redis?.evalsha?.perRequest) ?? []);
   add('module bearer EVALSHA per request (INFO commandstats)', evalsha, (v) => v > 0.98 && v < 1.02, '≈ 1.00');
@@ -336,6 +353,7 @@ function markdown(results, analysis) {
     }
     L.push('', `Entries left in the first index after the tick: ${c.entriesLeftInFirstIndex} (the live one).`, '');
   }
+  if (results.invalidation) L.push(...invalidationMarkdown(results.invalidation));
   L.push('## Method notes', '');
   L.push(
     '- Every peer is a Nest 12 app on Express (`bench/servers/*.ts`, compiled to `dist-bench/`), the same `GET /me` answer `{id}` and the same node-redis v4 client where Redis is used.',

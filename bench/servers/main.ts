@@ -36,6 +36,13 @@ async function build(peer: string): Promise<{ module: Type | DynamicModule; clie
       const guard = peer === 'module' ? 'authenticated' : peer === 'module-passport' ? 'passport' : 'with-interceptor';
       return { module: ModulePeer.register(client, guard), client };
     }
+    case 'module-cached': {
+      // The local validation cache with its defaults (issue 16); bench/invalidation.mjs sets a longer staleness bound.
+      const client = await redisClient();
+      const staleness = Number(process.env.BENCH_CACHE_STALENESS);
+      const localCache = Number.isFinite(staleness) && staleness > 0 ? { maxStaleness: staleness } : true;
+      return { module: ModulePeer.register(client, 'authenticated', { localCache }), client };
+    }
     default:
       throw new Error(`unknown BENCH_PEER "${peer}"`);
   }

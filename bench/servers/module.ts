@@ -23,6 +23,7 @@ import {
   TokenResponseInterceptor,
   type SessionJwtUser,
   SessionModule,
+  type SessionModuleOptions,
 } from 'nestjs-jwt-session';
 import { checkLogin, env, HealthController, meBody, type RedisClient } from './common.js';
 
@@ -87,16 +88,23 @@ class AdminController {
 
 @Module({})
 export class ModulePeer {
-  static register(client: RedisClient, guard: 'authenticated' | 'passport' | 'with-interceptor'): DynamicModule {
+  /** `extra`: more module options (the `module-cached` peer turns `localCache` on). */
+  static register(
+    client: RedisClient,
+    guard: 'authenticated' | 'passport' | 'with-interceptor',
+    extra: Partial<SessionModuleOptions> = {},
+  ): DynamicModule {
     return {
       module: ModulePeer,
       imports: [
         SessionModule.forRoot({
-          secret: randomBytes(32),
+          // Replicas of one app share a secret (bench/invalidation.mjs); otherwise one per process.
+          secret: process.env.BENCH_SECRET ? Buffer.from(process.env.BENCH_SECRET, 'hex') : randomBytes(32),
           store: redisInsStore(client as never),
           redis: { keyPrefix: `${env.prefix}sess:` },
           // Ticks are run by hand in their own scenario, never in the middle of a measured run.
           cleanup: { enabled: false },
+          ...extra,
         }),
       ],
       controllers: [

@@ -8,5 +8,5 @@ export interface SessionCacheStats {
   readonly entries: number;
 }
 
-/** Injection token of the cache's stats; provided only when `localCache` is on. */
+/** Injection token of the cache's stats; null while `localCache` is off. */
 export const SESSION_CACHE_STATS = Symbol('SESSION_CACHE_STATS');

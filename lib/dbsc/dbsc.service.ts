@@ -1,4 +1,4 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import { HttpException } from '@nestjs/common';
 import { SessionEvents } from '../events/session-events.service.js';
 import { AMBIGUOUS, readCookies } from '../http/cookies.js';
@@ -8,6 +8,7 @@ import { SessionRepository } from '../interfaces/session-repository.interface.js
 import type { ResolvedSessionOptions } from '../session-options.js';
 import { SESSION_RESOLVED_OPTIONS } from '../session.internal-constants.js';
 import { InvalidTokenError, SessionConfigError, SessionStoreUnavailableError } from '../session.errors.js';
+import { SessionEndedSignal } from '../signal/session-signal.interface.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
 import { DbscChallenges, type DbscSessionRef } from './dbsc-challenges.js';
 import { DbscRefusal } from './dbsc-errors.js';
@@ -58,6 +59,8 @@ export class SessionDbscService {
     private readonly accessTokens: AccessTokenService,
     private readonly transport: SessionTransport,
     private readonly events: SessionEvents,
+    // Binding changes validation (`deviceBound`): validation caches on every replica re-read.
+    @Optional() @Inject(SessionEndedSignal) private readonly signal?: SessionEndedSignal,
   ) {
     this.challenges = new DbscChallenges(options.csrfKey);
     const base = options.routePrefix ? `/${options.routePrefix}/dbsc` : '/dbsc';
@@ -121,6 +124,7 @@ export class SessionDbscService {
       });
       if (bound === 'already_bound') throw new DbscRefusal(403, 'already_bound');
       if (bound !== 'bound') throw new DbscRefusal(401, `session_${bound}`);
+      void this.signal?.publishChanged?.(ref);
       this.events.emit('session_renewed', { ...ref, ip: clientIp(req), reason: 'dbsc_bound' });
       return this.renew(out, ref, now);
     } catch (err) {

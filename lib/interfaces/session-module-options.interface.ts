@@ -108,6 +108,22 @@ export interface SessionRedisOptions {
 }
 
 /**
+ * The per-replica validation cache (`localCache`). Each replica keeps recently validated sessions
+ * in memory and hears every change over the session-ended signal (Redis pub/sub).
+ * @publicApi
+ */
+export interface SessionLocalCacheOptions {
+  /** Sessions held per replica (least recently used dropped first). @default 10000 */
+  maxEntries?: number;
+  /**
+   * Seconds an entry may be served after it was last read from the store, even if a change
+   * message was lost (may be fractional, 0.05–60). Hot entries are re-read in the background
+   * at half of it. @default 5
+   */
+  maxStaleness?: number;
+}
+
+/**
  * Options for `SessionModule.forRoot()` / `forRootAsync()`.
  * @publicApi
  */
@@ -186,6 +202,12 @@ export interface SessionModuleOptions {
    * prefix `session_`). Off: no metric exists and no request pays for one. @default false
    */
   metrics?: boolean | SessionMetricsOptions;
+  /**
+   * Validate from a per-replica cache: no store round trip on a hit; changes reach other
+   * replicas over pub/sub (bounded by `maxStaleness` if a message is lost). `true`: defaults.
+   * @default false
+   */
+  localCache?: boolean | SessionLocalCacheOptions;
 }
 
 /**

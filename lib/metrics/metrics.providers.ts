@@ -59,9 +59,9 @@ export const metricsProviders: Provider[] = [
   {
     // Its own provider: the cache's stats may depend on the repository, which depends on the metrics.
     provide: SESSION_CACHE_METRICS,
-    useFactory: (metrics: SessionMetrics | null, stats?: SessionCacheStats) => {
+    useFactory: (metrics: SessionMetrics | null, stats?: SessionCacheStats | null) => {
       if (metrics && stats) metrics.addCacheStats(stats);
-      return metrics !== null && stats !== undefined;
+      return metrics !== null && stats != null;
     },
     inject: [SESSION_METRICS, { token: SESSION_CACHE_STATS, optional: true }],
   },

@@ -1,4 +1,5 @@
 import type {
+  SessionChangedMessage,
   SessionEndedMessage,
   SessionEndedSignal,
   SessionSignalListener,
@@ -40,6 +41,10 @@ export class MemorySessionSignal implements SessionEndedSignal {
 
   async publish(message: Omit<SessionEndedMessage, 'kind'>): Promise<void> {
     this.local.deliver({ kind: 'ended', ...message }, () => undefined);
+  }
+
+  async publishChanged(message: Omit<SessionChangedMessage, 'kind'>): Promise<void> {
+    this.local.deliver({ kind: 'changed', ...message }, () => undefined);
   }
 
   async subscribe(listener: SessionSignalListener): Promise<() => void> {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { LocalSignalListeners } from './memory-session.signal.js';
 import type {
+  SessionChangedMessage,
   SessionEndedMessage,
   SessionEndedReason,
   SessionEndedSignal,
@@ -13,8 +14,12 @@ import type { SignalPubSub } from './signal-pubsub.interface.js';
 /** How often a subscribed replica checks that its own heartbeat comes back. */
 const HEARTBEAT_MS = 2000;
 
-/** On the wire: `o` origin replica, `u` user, `s` session (or null: all), `r` reason; `hb` a heartbeat. */
+/**
+ * On the wire: `o` origin replica, `u` user, `s` session (or null: all), `r` reason; `hb` a
+ * heartbeat; `c: 1` a changed session (no `r`, so replicas of earlier versions skip it).
+ */
 interface WireMessage {
+  c?: unknown;
   o?: unknown;
   u?: unknown;
   s?: unknown;
@@ -49,6 +54,10 @@ export class RedisSessionSignal implements SessionEndedSignal {
     private readonly heartbeatMs = HEARTBEAT_MS,
   ) {}
 
+  get listening(): boolean {
+    return this.up && !this.closed;
+  }
+
   async publish(message: Omit<SessionEndedMessage, 'kind'>): Promise<void> {
     this.deliver({ kind: 'ended', ...message });
     const wire = JSON.stringify({
@@ -58,10 +67,20 @@ export class RedisSessionSignal implements SessionEndedSignal {
       r: message.reason,
       ...(message.except ? { x: message.except } : {}),
     });
+    await this.send(wire);
+  }
+
+  async publishChanged(message: Omit<SessionChangedMessage, 'kind'>): Promise<void> {
+    this.deliver({ kind: 'changed', ...message });
+    await this.send(JSON.stringify({ o: this.origin, u: message.userId, s: message.sessionId, c: 1 }));
+  }
+
+  private async send(wire: string): Promise<void> {
     try {
       await this.pubsub.publish(this.channel, wire);
     } catch (err) {
-      // The session is gone from the store already; other replicas' sockets find out at their next check.
+      // The store holds the change already; other replicas' sockets find out at their next check,
+      // caches within their staleness bound.
       this.logger.warn(`session-ended signal not published: ${(err as Error)?.message ?? String(err)}`);
     }
   }
@@ -127,7 +146,12 @@ export class RedisSessionSignal implements SessionEndedSignal {
       return;
     }
     // Our own publications were delivered locally already.
-    if (m.o === this.origin || typeof m.u !== 'string' || typeof m.r !== 'string') return;
+    if (m.o === this.origin || typeof m.u !== 'string') return;
+    if (m.c === 1) {
+      if (typeof m.s === 'string') this.deliver({ kind: 'changed', userId: m.u, sessionId: m.s });
+      return;
+    }
+    if (typeof m.r !== 'string') return;
     if (m.s !== null && typeof m.s !== 'string') return;
     const except = typeof m.x === 'string' ? { except: m.x } : {};
     this.deliver({ kind: 'ended', userId: m.u, sessionId: m.s, reason: m.r as SessionEndedReason, ...except });

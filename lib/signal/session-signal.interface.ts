@@ -19,12 +19,24 @@ export interface SessionEndedMessage {
 }
 
 /**
- * What a subscriber hears: ended sessions, and the health of the subscription itself. After
- * `lost`, messages may have been missed until `restored`: a subscriber re-checks what it holds
- * (sockets re-validate their sessions, a cache flushes).
+ * One session lives on but validates differently now (re-authentication, refresh rotation, device
+ * binding): validation caches drop it; sockets ignore it.
  * @publicApi
  */
-export type SessionSignalMessage = SessionEndedMessage | { kind: 'lost' } | { kind: 'restored' };
+export interface SessionChangedMessage {
+  kind: 'changed';
+  userId: string;
+  sessionId: string;
+}
+
+/**
+ * What a subscriber hears: ended and changed sessions, and the health of the subscription itself.
+ * After `lost`, messages may have been missed until `restored`: a subscriber re-checks what it
+ * holds (sockets re-validate their sessions, a cache flushes). Ignore kinds you do not know.
+ * @publicApi
+ */
+export type SessionSignalMessage =
+  SessionEndedMessage | SessionChangedMessage | { kind: 'lost' } | { kind: 'restored' };
 
 /** @publicApi */
 export type SessionSignalListener = (message: SessionSignalMessage) => void;
@@ -38,8 +50,15 @@ export type SessionSignalListener = (message: SessionSignalMessage) => void;
 export interface SessionEndedSignal {
   /** `memory` or `redis`. */
   readonly kind: string;
+  /** False while the subscription is down (between `lost` and `restored`). */
+  readonly listening?: boolean;
   /** Delivers to local subscribers at once and to other replicas; never throws (failures are logged). */
   publish(message: Omit<SessionEndedMessage, 'kind'>): Promise<void>;
+  /**
+   * Like `publish`, for a session that lives on but changed. Optional so that signals written
+   * before it still compile; the local validation cache needs it (the built-in signals have it).
+   */
+  publishChanged?(message: Omit<SessionChangedMessage, 'kind'>): Promise<void>;
   /** Starts listening (the first subscriber opens the subscription); resolves to an unsubscribe function. */
   subscribe(listener: SessionSignalListener): Promise<() => void>;
 }
