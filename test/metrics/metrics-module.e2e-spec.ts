@@ -5,11 +5,11 @@
  * fail at startup with a message; the local cache's figures (SESSION_CACHE_STATS) are read at
  * scrape time; a missing prom-client is a clear startup error.
  */
-import { Global, type INestApplicationContext, Module } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { register, Registry } from 'prom-client';
 import request from 'supertest';
-import { SESSION_CACHE_STATS, type SessionCacheStats } from '../../lib/cache/cache-stats.js';
+import { SessionValidationCache } from '../../lib/cache/session-validation-cache.js';
 import {
   getSessionRepositoryToken,
   MemorySessionRepository,
@@ -19,6 +19,7 @@ import {
   SessionService,
 } from '../../lib/index.js';
 import { loadPromClient } from '../../lib/metrics/metrics.providers.js';
+import { until } from '../ops/ops-helpers.js';
 import { ALICE } from '../utils/http.js';
 import { startSample, TEST_SECRET } from '../utils/sample-app.js';
 import { parseExposition, valueOf } from './exposition.js';
@@ -155,53 +156,32 @@ describe('metrics on', () => {
   });
 });
 
-describe('local cache figures (SESSION_CACHE_STATS)', () => {
-  /** What the cache provides when `localCache` is on; here a plain object the test changes. */
-  const stats = { hits: 0, misses: 0, bypassed: 0, entries: 0 } satisfies Record<keyof SessionCacheStats, number>;
-
-  @Global()
-  @Module({ providers: [{ provide: SESSION_CACHE_STATS, useValue: stats }], exports: [SESSION_CACHE_STATS] })
-  class CacheStatsModule {}
-
-  it('are read at scrape time as lookups by result and an entries gauge', async () => {
+describe('local cache figures', () => {
+  it("are the cache's own lookups by result and its entries, read at scrape time", async () => {
     const registry = new Registry();
-    await context({ metrics: { registry } }, [CacheStatsModule]);
-    Object.assign(stats, { hits: 30, misses: 4, bypassed: 1, entries: 7 });
-    let samples = parseExposition(await registry.metrics());
-    expect(valueOf(samples, 'session_cache_lookups_total', { result: 'hit' })).toBe(30);
-    expect(valueOf(samples, 'session_cache_lookups_total', { result: 'miss' })).toBe(4);
-    expect(valueOf(samples, 'session_cache_lookups_total', { result: 'bypass' })).toBe(1);
-    expect(valueOf(samples, 'session_cache_entries')).toBe(7);
-    Object.assign(stats, { hits: 45, entries: 2 });
-    samples = parseExposition(await registry.metrics());
-    expect(valueOf(samples, 'session_cache_lookups_total', { result: 'hit' })).toBe(45);
-    expect(valueOf(samples, 'session_cache_lookups_total', { result: 'miss' })).toBe(4);
-    expect(valueOf(samples, 'session_cache_entries')).toBe(2);
-    // The cache started over (fewer than last time): the counter keeps rising, never falls.
-    Object.assign(stats, { hits: 5 });
-    samples = parseExposition(await registry.metrics());
-    expect(valueOf(samples, 'session_cache_lookups_total', { result: 'hit' })).toBe(50);
+    const app = await context({ metrics: { registry }, localCache: true, store: new MemorySessionRepository() });
+    const sessions = app.get(SessionService);
+    const cache = app.get(SessionValidationCache);
+    const { accessToken } = await sessions.create({ id: 'u-cache', roles: ['user'] });
+    // A session enters the cache once its first validation has been read back; then lookups hit.
+    await until('a cache hit', async () => {
+      await sessions.authenticate(accessToken, 'bearer');
+      return cache.hits > 0;
+    });
+    const samples = parseExposition(await registry.metrics());
+    expect(valueOf(samples, 'session_cache_lookups_total', { result: 'hit' })).toBe(cache.hits);
+    expect(valueOf(samples, 'session_cache_lookups_total', { result: 'miss' })).toBe(cache.misses);
+    expect(valueOf(samples, 'session_cache_lookups_total', { result: 'bypass' })).toBe(cache.bypassed);
+    expect(valueOf(samples, 'session_cache_entries')).toBe(1);
+    // Read when scraped, not when registered: more hits show at the next scrape.
+    const hits = cache.hits;
+    await sessions.authenticate(accessToken, 'bearer');
+    expect(valueOf(parseExposition(await registry.metrics()), 'session_cache_lookups_total', { result: 'hit' })).toBe(
+      hits + 1,
+    );
   });
 
-  it('a stats provider that itself depends on the repository (a cache on the store) is read', async () => {
-    @Global()
-    @Module({
-      providers: [
-        {
-          provide: SESSION_CACHE_STATS,
-          useFactory: (repository: { kind: string }) => ({ ...stats, entries: repository.kind === 'memory' ? 1 : 0 }),
-          inject: [getSessionRepositoryToken()],
-        },
-      ],
-      exports: [SESSION_CACHE_STATS],
-    })
-    class CacheOnRepositoryModule {}
-    const registry = new Registry();
-    await context({ metrics: { registry } }, [CacheOnRepositoryModule]);
-    expect(valueOf(parseExposition(await registry.metrics()), 'session_cache_entries')).toBe(1);
-  });
-
-  it('without the token there are no cache series', async () => {
+  it('without localCache there are no cache series', async () => {
     const registry = new Registry();
     await context({ metrics: { registry } });
     expect(sessionMetricNames(registry).filter((n) => n.includes('cache'))).toEqual([]);
