@@ -68,6 +68,19 @@ export function decodeRecord(packed: string): DecodedRecord | null {
   return out;
 }
 
+/** The inverse of `decodeRecord` (what the scripts' `pack` writes); for tests and tools. */
+export function encodeRecord(rec: DecodedRecord): string {
+  const out: string[] = [VERSION];
+  let last = 0;
+  RECORD_FIELDS.forEach((f, j) => {
+    const v = rec[f];
+    const text = v === undefined ? '' : typeof v === 'number' ? v.toString(36) : v;
+    out.push(text);
+    if (text !== '') last = j + 1;
+  });
+  return out.slice(0, last + 1).join(RECORD_SEPARATOR);
+}
+
 /** Labels (User-Agent, address, device) lose a separator character rather than break the record. */
 export function packedText(value: string): string {
   return value.includes(RECORD_SEPARATOR) ? value.replaceAll(RECORD_SEPARATOR, '\ufffd') : value;
