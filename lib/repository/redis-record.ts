@@ -104,8 +104,7 @@ const luaList = (names: readonly string[]) => `{${names.map((n) => `'${n}'`).joi
 export const RECORD_LUA = `
 local SEP = '\\31'
 local FIELDS = ${luaList(RECORD_FIELDS)}
-local B36 = {}
-for _, f in ipairs(${luaList([...BASE36])}) do B36[f] = true end
+local B36 = {${[...BASE36].map((f) => `${f} = true`).join(', ')}}
 local DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz'
 local function b36(n)
   n = math.floor(n)
@@ -119,20 +118,17 @@ local function b36(n)
   return s
 end
 local function parse(s)
-  local rec, j, pos = {}, 0, 1
-  while true do
-    local stop = string.find(s, SEP, pos, true)
-    local part = string.sub(s, pos, (stop or 0) - 1)
-    if j == 0 then
+  local rec, j = {}, -1
+  for part in string.gmatch(s .. SEP, '([^' .. SEP .. ']*)' .. SEP) do
+    if j == -1 then
       if part ~= '${VERSION}' then return redis.error_reply('unknown session record format') end
-    elseif part ~= '' and FIELDS[j] then
-      local f = FIELDS[j]
+    elseif part ~= '' and FIELDS[j + 1] then
+      local f = FIELDS[j + 1]
       if B36[f] then rec[f] = tonumber(part, 36) else rec[f] = part end
     end
-    if not stop then return rec end
     j = j + 1
-    pos = stop + 1
   end
+  return rec
 end
 local function pack(rec)
   local out, last = {'${VERSION}'}, 1
