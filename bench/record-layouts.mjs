@@ -44,7 +44,7 @@ const packed = (radix, id = '') =>
     .map((v) => (typeof v === 'number' ? v.toString(radix) : v))
     .join(SEP);
 
-/** Each layout: write one session (into a MULTI pipeline `m`), or null to go through the repository. */
+/** Each layout: write one session (into a MULTI pipeline `m`), or go through the repository (its `indexExpiry`). */
 const layouts = {
   'before issue 16: hash per session (listpack) + index zset, both with TTL': (m, u, s) => {
     m.hSet(`${P}{${u}}:s:${s}`, {
@@ -78,7 +78,8 @@ const layouts = {
     m.hSet(`${P}{${u}}`, s, packed(36));
     m.pExpireAt(`${P}{${u}}`, exp);
   },
-  'built: packed base-36; a single session in the user key, index from the second on (with TTL)': null,
+  'built: packed base-36; a single session in the user key, index from the second on (with TTL)': true,
+  'built, as the module runs with its cleanup job on (the default): the index without TTL': false,
 };
 
 const out = {};
@@ -89,7 +90,7 @@ try {
       await r.flushAll();
       await r.sendCommand(['MEMORY', 'PURGE']);
       const before = await settled();
-      if (write) {
+      if (typeof write === 'function') {
         for (let i = 0; i < N; i += 1000) {
           const m = r.multi();
           for (let j = i; j < Math.min(N, i + 1000); j++) write(m, `muser-${Math.floor(j / per)}`, hash().slice(0, 22));
@@ -101,6 +102,7 @@ try {
           keyPrefix: P,
           commandTimeout: 5000,
           clock: 'local',
+          indexExpiry: write,
         });
         let next = 0;
         const worker = async () => {

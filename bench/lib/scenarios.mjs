@@ -19,7 +19,14 @@ const GRACE_MS = 10_000;
 /** The repository the memory and scaling scenarios write through (the module's own code path). */
 function repository(redis, keyPrefix) {
   // 'local' clock: the scenarios move time by hand (a touch past the grace window).
-  return new RedisSessionRepository(redis, { cluster: false, keyPrefix, commandTimeout: 5000, clock: 'local' });
+  // indexExpiry false: what the module passes while its cleanup job runs (the default).
+  return new RedisSessionRepository(redis, {
+    cluster: false,
+    keyPrefix,
+    commandTimeout: 5000,
+    clock: 'local',
+    indexExpiry: false,
+  });
 }
 
 async function usedMemory(redis) {

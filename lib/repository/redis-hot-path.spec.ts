@@ -184,6 +184,27 @@ describe.each(CLIENT_CASES)('Redis validation hot path on $client', ({ client })
     expect((await validate(r, s, IDLE, s.now)).status).toBe('missing');
   });
 
+  it('without index expiry (the module while its cleanup job runs) the index has no TTL; a cleanup pass deletes it with its last entry', async () => {
+    const r = repo({ clock: 'local', indexExpiry: false });
+    const now = Date.now();
+    const a = newSession({ now });
+    const b = newSession({ now, userId: a.userId, absoluteExpiresAt: now + 10 * 60_000 });
+    await r.create(a);
+    await r.create(b);
+    const keys = new RedisKeys(prefix);
+    const index = keys.index(a.userId);
+    expect(await raw().sendCommand(['TYPE', index])).toBe('zset');
+    expect(await raw().sendCommand(['PEXPIRETIME', index])).toBe(-1);
+    // A touch keeps it without one; the sessions keep theirs.
+    expect((await validate(r, a, 0, now + 1000)).status).toBe('ok');
+    expect(await raw().sendCommand(['PEXPIRETIME', index])).toBe(-1);
+    expect(await raw().sendCommand(['PEXPIRETIME', keys.session(a.userId, a.id)])).toBe(now + 1000 + IDLE);
+    expect((await r.cleanup(now + 11 * 60_000, 10, IDLE)).removed).toBe(1);
+    expect(await raw().sendCommand(['EXISTS', index])).toBe(1);
+    expect((await r.cleanup(now + 1000 + IDLE, 10, IDLE)).removed).toBe(1);
+    expect(await raw().sendCommand(['EXISTS', index])).toBe(0);
+  });
+
   describe('records written before issue 16 (one hash per session)', () => {
     /** Writes a session exactly as the pre-16 CREATE script did: hash fields, TTL, index entry. */
     async function oldFormat(s: NewSession, now: number): Promise<void> {

@@ -112,12 +112,13 @@ local function previous(p)
   local digest, at = string.match(p, '^(.*):(%d+)$')
   return digest, tonumber(at)
 end
--- Index entry and the index's expiry (its latest deadline). pcall: never on a single session's string.
+-- Index entry, and the index's expiry (its latest deadline) when it has one: an index made while
+-- the cleanup job runs has none (CREATE decides). pcall: never on a single session's string.
 local function index(exp)
   local added = redis.pcall('ZADD', KEYS[2], exp, ARGV[1])
-  if type(added) == 'number' and redis.call('PEXPIRETIME', KEYS[2]) < tonumber(exp) then
-    redis.call('PEXPIREAT', KEYS[2], exp)
-  end
+  if type(added) ~= 'number' then return end
+  local t = redis.call('PEXPIRETIME', KEYS[2])
+  if t > 0 and t < tonumber(exp) then redis.call('PEXPIREAT', KEYS[2], exp) end
 end
 -- Slides the idle deadline and writes the record, with whatever else the caller changed, in one SET.
 local function touch(rec, single, now, idle)
@@ -182,9 +183,10 @@ end
 /**
  * ARGV: sid, now ('' = Redis TIME), idleMs, absoluteMs (lifetime), roles, userAgent, ip, data,
  * refreshHash, refreshIat, device, maxSessions ('' = no cap), capPolicy ('refuse' | other = evict
- * oldest), impersonator ('' = none). Replies `{CREATED, now, evictedId...}` or `{REFUSED}` (`CreateReply`).
- * A user's first session goes into the user key itself; a second one first moves it out to its
- * own key and puts the index in its place (the cap then counts both).
+ * oldest), impersonator ('' = none), indexExpiry ('1': a new index expires with its last session;
+ * '': it has no TTL, the cleanup job prunes it). Replies `{CREATED, now, evictedId...}` or
+ * `{REFUSED}` (`CreateReply`). A user's first session goes into the user key itself; a second one
+ * first moves it out to its own key and puts the index in its place (the cap then counts both).
  */
 export const CREATE = script(
   `${TOUCH}
@@ -200,7 +202,7 @@ if redis.call('TYPE', KEYS[2]).ok == 'string' then
   if id and deadline > 0 then
     redis.call('SET', string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[1]) .. id, pack(one), 'PXAT', deadline)
     redis.call('ZADD', KEYS[2], deadline, id)
-    redis.call('PEXPIREAT', KEYS[2], deadline)
+    if ARGV[15] == '1' then redis.call('PEXPIREAT', KEYS[2], deadline) end
   end
 end
 local evicted = {}

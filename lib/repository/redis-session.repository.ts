@@ -91,6 +91,14 @@ export interface RedisRepositoryOptions {
    * @default 'read'
    */
   validation?: 'read' | 'script';
+  /**
+   * Whether a user's session index expires with its last session (`true`), or has no TTL and is
+   * left to the cleanup job, which prunes dead entries and so deletes emptied indexes (`false`:
+   * ~40 B less per user with several sessions; an index made while it was false keeps no TTL).
+   * The module passes `false` while `cleanup.enabled`.
+   * @default true
+   */
+  indexExpiry?: boolean;
 }
 
 /** Redis time as this replica knows it: a reply stamped with TIME, at a point of the monotonic clock. */
@@ -125,6 +133,7 @@ export class RedisSessionRepository implements SessionRepository {
     this.maxPending = options.maxPendingCommands ?? DEFAULT_MAX_PENDING;
     this.serverClock = (options.clock ?? 'server') === 'server';
     this.plainReads = (options.validation ?? 'read') === 'read';
+    this.indexExpiry = options.indexExpiry ?? true;
   }
 
   /** Which client library carries the calls. */
@@ -140,6 +149,7 @@ export class RedisSessionRepository implements SessionRepository {
   /** Redis TIME minus Date.now(), from the last quick reply that carried it; undefined until known. */
   private offset: number | undefined;
   private readonly plainReads: boolean;
+  private readonly indexExpiry: boolean;
   private anchor: StoreClockAnchor | undefined;
 
   /** Anchors the store-clock estimate on a quick reply stamped with Redis time (sent at monotonic `sentMono`). */
@@ -262,6 +272,7 @@ export class RedisSessionRepository implements SessionRepository {
       s.maxSessions === undefined ? '' : String(s.maxSessions),
       s.capPolicy ?? '',
       s.impersonator ?? '',
+      this.indexExpiry ? '1' : '',
     ]);
     if (!Array.isArray(reply)) throw new SessionStoreUnavailableError('unexpected reply');
     if (reply[0] === CreateReply.refused) return { status: 'refused' };
