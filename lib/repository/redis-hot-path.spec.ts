@@ -184,6 +184,15 @@ describe.each(CLIENT_CASES)('Redis validation hot path on $client', ({ client })
     expect((await validate(r, s, IDLE, s.now)).status).toBe('missing');
   });
 
+  it('a User-Agent with the record separator in it is stored with U+FFFD instead; roles with it are refused', async () => {
+    const r = repo({ clock: 'local' });
+    const s = newSession({ userAgent: 'evil\x1fua', device: 'x\x1fy' });
+    await r.create(s);
+    expect((await validate(r, s, TOUCH, s.now + 1)).status).toBe('ok');
+    expect(await r.list(s.userId, s.now + 1, IDLE)).toMatchObject([{ userAgent: 'evil\ufffdua', device: 'x\ufffdy' }]);
+    await expect(r.create(newSession({ roles: ['a\x1fb'] }))).rejects.toThrow(/U\+001F/);
+  });
+
   it('without index expiry (the module while its cleanup job runs) the index has no TTL; a cleanup pass deletes it with its last entry', async () => {
     const r = repo({ clock: 'local', indexExpiry: false });
     const now = Date.now();
