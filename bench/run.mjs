@@ -105,6 +105,7 @@ const ctx = {
       await onPrepared?.(current.url, prep);
       let before;
       let cpuBefore;
+      let redisCpuBefore;
       let load;
       const result = await runLoad(
         {
@@ -122,15 +123,19 @@ const ctx = {
           onWarmed: async () => {
             before = await commandCalls(redis);
             cpuBefore = cpuSeconds(current.pid);
+            redisCpuBefore = ownRedis ? cpuSeconds(ownRedis.pid) : NaN;
             load = os.loadavg()[0];
           },
         },
       );
       const cpuUsed = cpuSeconds(current.pid) - cpuBefore;
+      // Redis's own CPU over the measured run (issue 16 §5): what one Redis core can serve.
+      const redisCpuUsed = ownRedis ? cpuSeconds(ownRedis.pid) - redisCpuBefore : NaN;
       await sleep(250); // answers in flight when the load stopped
       result.redis = perRequest(before, await commandCalls(redis), result.sent);
       // Server CPU per request: robust when other processes share the machine, unlike req/s.
       result.cpuUsPerRequest = (cpuUsed * 1e6) / result.sent;
+      result.redisCpuUsPerRequest = (redisCpuUsed * 1e6) / result.sent;
       result.serverCpuShare = cpuUsed / cfg.duration;
       result.loadAverage = load;
       result.machineBusyBefore = busyBefore;
@@ -195,7 +200,7 @@ try {
           .map(([c, v]) => `${c} ${v.perRequest.toFixed(2)}`)
           .join(', ') || 'none';
       progress(
-        `  ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server ${Math.round(r.cpuUsPerRequest)} µs CPU/request (${Math.round(100 * r.serverCpuShare)}% of a CPU), load avg ${r.loadAverage.toFixed(1)}; Redis commands/request: ${cmds}`,
+        `  ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server ${Math.round(r.cpuUsPerRequest)} µs CPU/request (${Math.round(100 * r.serverCpuShare)}% of a CPU), Redis ${r.redisCpuUsPerRequest.toFixed(1)} µs CPU/request, load avg ${r.loadAverage.toFixed(1)}; Redis commands/request: ${cmds}`,
       );
     }
   }

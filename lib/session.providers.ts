@@ -30,6 +30,8 @@ export function createRepository(options: SessionModuleOptions, resolved: Resolv
     commandTimeout: resolved.redis.commandTimeout,
     maxPendingCommands: resolved.redis.maxPendingCommands,
     clock: resolved.redis.clock,
+    // While the cleanup job runs it prunes indexes: they need no TTL of their own (issue 16 §4).
+    indexExpiry: !resolved.cleanup.enabled,
   });
 }
 

@@ -1,6 +1,7 @@
 /** Memory per session, req/s with many live sessions, and a cleanup tick under load. */
 import { randomBytes } from 'node:crypto';
 import { RedisSessionRepository } from '../../dist/index.js';
+import { decodeRecord } from '../../dist/repository/redis-record.js';
 import { bearer, checkMe, meSpecs } from './peers.mjs';
 import { progress } from './harness.mjs';
 
@@ -18,7 +19,14 @@ const GRACE_MS = 10_000;
 /** The repository the memory and scaling scenarios write through (the module's own code path). */
 function repository(redis, keyPrefix) {
   // 'local' clock: the scenarios move time by hand (a touch past the grace window).
-  return new RedisSessionRepository(redis, { cluster: false, keyPrefix, commandTimeout: 5000, clock: 'local' });
+  // indexExpiry false: what the module passes while its cleanup job runs (the default).
+  return new RedisSessionRepository(redis, {
+    cluster: false,
+    keyPrefix,
+    commandTimeout: 5000,
+    clock: 'local',
+    indexExpiry: false,
+  });
 }
 
 async function usedMemory(redis) {
@@ -171,7 +179,8 @@ async function measureMemory(redis, keyPrefix, total, perUser, userAgent, { rota
   if (rotated) await rotateOnce(redis, keyPrefix, ids);
   if (touched) await touchAfterGrace(redis, keyPrefix, ids);
   const after = await settledUsedMemory(redis);
-  // MEMORY USAGE over a sample: session hash, plus its share of the user's index.
+  // MEMORY USAGE over a sample: the session's own key (none for a user's single session, which
+  // lives in the user key), plus its share of the user key (the index, or that single session).
   let hashBytes = 0;
   let indexBytes = 0;
   const sample = Math.min(1000, total);
@@ -181,13 +190,14 @@ async function measureMemory(redis, keyPrefix, total, perUser, userAgent, { rota
     const { userId, id } = ids[i];
     const h = await redis.sendCommand(['MEMORY', 'USAGE', `${keyPrefix}{${userId}}:s:${id}`, 'SAMPLES', '0']);
     const x = await redis.sendCommand(['MEMORY', 'USAGE', `${keyPrefix}{${userId}}:x`, 'SAMPLES', '0']);
-    if (h === null || x === null)
-      throw new Error(`MEMORY USAGE found no key for session ${i}; has the key layout changed?`);
-    hashBytes += Number(h);
+    if (x === null) throw new Error(`MEMORY USAGE found no user key for session ${i}; has the key layout changed?`);
+    hashBytes += Number(h ?? 0);
     indexBytes += Number(x) / perUser;
   }
-  const first = `${keyPrefix}{${ids[0].userId}}:s:${ids[0].id}`;
-  const fields = await redis.hGetAll(first);
+  const own = `${keyPrefix}{${ids[0].userId}}:s:${ids[0].id}`;
+  const first = (await redis.exists(own)) ? own : `${keyPrefix}{${ids[0].userId}}:x`;
+  const packed = await redis.get(first);
+  const fields = Object.fromEntries(Object.entries(decodeRecord(packed)).map(([k, v]) => [k, String(v)]));
   const m = {
     sessions: total,
     perUser,
@@ -202,11 +212,12 @@ async function measureMemory(redis, keyPrefix, total, perUser, userAgent, { rota
     keyPrefix,
     hashEncoding: await redis.sendCommand(['OBJECT', 'ENCODING', first]),
     fieldNames: Object.keys(fields),
-    fieldBytes: Object.entries(fields).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0),
+    /** Bytes of the packed record (string value), names are positional. */
+    fieldBytes: Buffer.byteLength(packed),
   };
   progress(
     `memory: ${total} sessions, ${perUser}/user, ${m.userAgentBytes}-byte User-Agent${rotated ? `, refreshed once${touched ? ' and touched past the grace window' : ''}` : ''}: ${m.bytesPerSession.toFixed(0)} B/session (used_memory), ` +
-      `${m.memoryUsageHash.toFixed(0)} + ${m.memoryUsageIndexShare.toFixed(0)} B (MEMORY USAGE hash + index share), ${m.hashEncoding}`,
+      `${m.memoryUsageHash.toFixed(0)} + ${m.memoryUsageIndexShare.toFixed(0)} B (MEMORY USAGE own key + user key share), ${m.hashEncoding}`,
   );
   return m;
 }

@@ -1,14 +1,14 @@
 import { luaCodes, script, TOUCH } from '../repository/redis-scripts.js';
 
 /**
- * DBSC fields of the session hash (see the legend in lib/repository/redis-scripts.ts):
+ * DBSC fields of the session record (see the legend in lib/repository/redis-scripts.ts):
  *
  * | field | holds                                                                      |
  * |-------|----------------------------------------------------------------------------|
  * | `k`   | device public key, stored form (`E` + compressed P-256 point: 45 bytes)    |
  * | `kc`  | store time (ms) the last accepted refresh challenge was issued             |
  *
- * KEYS of every script: session hash, user index. ARGV[1] sid, ARGV[2] now ('' = Redis TIME), ARGV[3] idleMs.
+ * KEYS of every script: session key, user key. ARGV[1] sid, ARGV[2] now ('' = Redis TIME), ARGV[3] idleMs.
  */
 
 export const BindReply = { missing: 0, expired: 1, already_bound: 2, bound: 3 } as const;
@@ -17,14 +17,13 @@ export const BindReply = { missing: 0, expired: 1, already_bound: 2, bound: 3 } 
 export const BIND_DEVICE = script(
   `${TOUCH}
 ${luaCodes(BindReply)}
-local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'k')
-if not v[1] then return MISSING end
+local rec, single = locate()
+if not rec then return MISSING end
 local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
-local l, a = tonumber(v[1]), tonumber(v[2])
-if now >= a or now >= l + idle then drop() return EXPIRED end
-if v[3] then return ALREADY_BOUND end
-redis.call('HSET', KEYS[1], 'k', ARGV[4], 'kc', '0')
-touch(now, idle, a)
+if now >= rec.a or now >= rec.l + idle then drop(single) return EXPIRED end
+if rec.k then return ALREADY_BOUND end
+rec.k, rec.kc = ARGV[4], '0'
+touch(rec, single, now, idle)
 return BOUND
 `,
   true,
@@ -39,12 +38,12 @@ export const DeviceKeyReply = { missing: 0, expired: 1, unbound: 2 } as const;
  */
 export const DEVICE_KEY = script(`${TOUCH}
 ${luaCodes(DeviceKeyReply)}
-local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'k', 'kc')
-if not v[1] then return MISSING end
+local rec, single = locate()
+if not rec then return MISSING end
 local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
-if now >= tonumber(v[2]) or now >= tonumber(v[1]) + idle then drop() return EXPIRED end
-if not v[3] then return UNBOUND end
-return {v[3], math.max(now, tonumber(v[4] or '0') + 1)}
+if now >= rec.a or now >= rec.l + idle then drop(single) return EXPIRED end
+if not rec.k then return UNBOUND end
+return {rec.k, math.max(now, tonumber(rec.kc or '0') + 1)}
 `);
 
 export const DeviceRefreshReply = { missing: 0, expired: 1, unbound: 2, replayed: 3, stale: 4, ok: 5 } as const;
@@ -57,17 +56,16 @@ export const DeviceRefreshReply = { missing: 0, expired: 1, unbound: 2, replayed
 export const DEVICE_REFRESH = script(
   `${TOUCH}
 ${luaCodes(DeviceRefreshReply)}
-local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'k', 'kc')
-if not v[1] then return MISSING end
+local rec, single = locate()
+if not rec then return MISSING end
 local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
-local l, a = tonumber(v[1]), tonumber(v[2])
-if now >= a or now >= l + idle then drop() return EXPIRED end
-if v[3] ~= ARGV[4] then return UNBOUND end
+if now >= rec.a or now >= rec.l + idle then drop(single) return EXPIRED end
+if rec.k ~= ARGV[4] then return UNBOUND end
 local issued = tonumber(ARGV[5])
-if issued <= tonumber(v[4] or '0') then return REPLAYED end
+if issued <= tonumber(rec.kc or '0') then return REPLAYED end
 if now - issued > tonumber(ARGV[6]) or issued > now + tonumber(ARGV[6]) then return STALE end
-redis.call('HSET', KEYS[1], 'kc', ARGV[5])
-touch(now, idle, a)
+rec.kc = ARGV[5]
+touch(rec, single, now, idle)
 return OK
 `,
   true,

@@ -13,6 +13,7 @@ interface IoNode {
   evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   scan(cursor: string, ...args: (string | number)[]): Promise<[string, string[]]>;
+  mget(...keys: string[]): Promise<(string | null)[]>;
   ping(): Promise<unknown>;
   publish(channel: string, message: string): Promise<number>;
   duplicate(override?: object): IoSubscriber;
@@ -51,7 +52,12 @@ export class IoRedisCommands implements RedisCommands {
   constructor(readonly client: object) {
     this.cluster = (client as { isCluster: boolean }).isCluster;
     ensureErrorListener(client);
+    // A cluster that reads from replicas would see a revoked session a moment longer: no plain reads then.
+    const scaleReads = (client as { options?: { scaleReads?: unknown } }).options?.scaleReads;
+    if (this.cluster && scaleReads !== undefined && scaleReads !== 'master') this.mget = undefined;
   }
+
+  mget?: (keys: string[]) => Promise<unknown[]> = (keys) => this.io.mget(...keys);
 
   private get io(): IoNode | IoCluster {
     return this.client as IoNode | IoCluster;
@@ -72,7 +78,7 @@ export class IoRedisCommands implements RedisCommands {
     const nodes = this.cluster ? (this.io as IoCluster).nodes('master') : [this.io as IoNode];
     return nodes.map((node) => ({
       scan: async (cursor, match, count, type) => {
-        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', count, 'TYPE', type);
+        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', count, ...(type ? ['TYPE', type] : []));
         return { cursor: String(next), keys };
       },
       ping: () => node.ping(),

@@ -88,6 +88,11 @@ export class NodeRedisCommands implements RedisCommands {
     });
   }
 
+  /** Sent as a write (`isReadonly` false) so a cluster client never routes it to a replica. */
+  async mget(keys: string[]): Promise<unknown[]> {
+    return (await this.send(keys[0], ['MGET', ...keys])) as unknown[];
+  }
+
   async masters(): Promise<RedisNodeCommands[]> {
     const nodes = this.cluster
       ? await Promise.all(
@@ -96,7 +101,17 @@ export class NodeRedisCommands implements RedisCommands {
       : [this.client as NodeClient];
     return nodes.map((node) => ({
       scan: async (cursor, match, count, type) =>
-        scanPage(await node.sendCommand(['SCAN', cursor, 'MATCH', match, 'COUNT', String(count), 'TYPE', type])),
+        scanPage(
+          await node.sendCommand([
+            'SCAN',
+            cursor,
+            'MATCH',
+            match,
+            'COUNT',
+            String(count),
+            ...(type ? ['TYPE', type] : []),
+          ]),
+        ),
       ping: () => node.sendCommand(['PING']),
     }));
   }

@@ -5,7 +5,7 @@ export type RedisClientKind = 'redis-yet' | 'node-redis' | 'ioredis';
 
 /** One master of the deployment (the only node, on a single Redis). */
 export interface RedisNodeCommands {
-  /** One SCAN step: `cursor` '0' starts, a returned '0' ends. */
+  /** One SCAN step: `cursor` '0' starts, a returned '0' ends; `type` '' matches every type. */
   scan(cursor: string, match: string, count: number, type: string): Promise<{ cursor: string; keys: string[] }>;
   ping(): Promise<unknown>;
 }
@@ -43,6 +43,12 @@ export interface RedisCommands {
   isReady(): boolean;
   /** EVALSHA `script` (EVAL on NOSCRIPT) with `keys` and `args`, routed by `keys[0]`; the raw reply. */
   evalScript(script: LuaScript, keys: string[], args: string[]): Promise<unknown>;
+  /**
+   * MGET `keys` (one slot) on the node that owns it — never a replica, whose copy may not have a
+   * revocation yet. Absent when the client could send reads to replicas (ioredis `scaleReads`):
+   * the repository then validates with its script, as before issue 16.
+   */
+  mget?(keys: string[]): Promise<unknown[]>;
   /** Every master: the client itself on a single node. */
   masters(): Promise<RedisNodeCommands[]>;
   /** PUBLISH (SPUBLISH on a cluster); resolves to the number of receivers Redis reports. */

@@ -19,9 +19,12 @@ import {
 } from '../testing/repository-contract.js';
 import { RefreshTokenService } from '../tokens/refresh-token.service.js';
 import { RedisKeys } from './redis-keys.js';
+import { decodeRecord } from './redis-record.js';
 
 /** Raw Redis commands the grey-box checks need; a node-redis client or cluster client fits. */
 export interface RawRedis {
+  get(key: string): Promise<string | null>;
+  type(key: string): Promise<string>;
   hGetAll(key: string): Promise<Record<string, string>>;
   pExpireTime(key: string): Promise<number>;
   exists(key: string): Promise<number>;
@@ -45,6 +48,44 @@ function refreshTokens(): RefreshTokenService {
   } as unknown as ResolvedSessionOptions);
 }
 
+/** Where a session lives (its own key, or the user key for a user's single one) and its fields, numbers in decimal. */
+export interface StoredSession {
+  key: string;
+  single: boolean;
+  packed: string;
+  fields: Record<string, string>;
+}
+
+export async function storedSession(fixture: RedisFixture, userId: string, sid: string): Promise<StoredSession | null> {
+  const own = fixture.keys.session(userId, sid);
+  const user = fixture.keys.index(userId);
+  for (const [key, single] of [
+    [own, false],
+    [user, true],
+  ] as const) {
+    if ((await fixture.raw.type(key)) !== 'string') continue;
+    const packed = (await fixture.raw.get(key))!;
+    const rec = decodeRecord(packed);
+    if (rec === null) throw new Error(`${key} holds no session record`);
+    if (single !== (rec.id !== undefined)) throw new Error(`${key}: id ${rec.id} in the wrong place`);
+    if (single && rec.id !== sid) continue;
+    const fields = Object.fromEntries(
+      Object.entries(rec)
+        .filter(([f]) => f !== 'id')
+        .map(([f, v]) => [f, String(v)]),
+    );
+    return { key, single, packed, fields };
+  }
+  return null;
+}
+
+/** True when the user key is an index (zset) holding the session id. */
+export async function indexed(fixture: RedisFixture, userId: string, sid: string): Promise<boolean> {
+  const index = fixture.keys.index(userId);
+  if ((await fixture.raw.type(index)) !== 'zset') return false;
+  return (await fixture.raw.zScore(index, sid)) !== null;
+}
+
 export function describeRedisInternals(name: string, setup: () => Promise<RedisFixture>): void {
   describe(`Redis data model: ${name}`, () => {
     let fixture: RedisFixture;
@@ -57,6 +98,9 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       kit = new ContractKit(fixture.repo, base);
     });
     afterEach(() => fixture.teardown());
+    const stored = (s: { userId: string; id: string }) => storedSession(fixture, s.userId, s.id);
+    const fieldsOf = async (s: { userId: string; id: string }) => (await stored(s))!.fields;
+    const FIELDS_AT_LOGIN = ['a', 'c', 'dv', 'g', 'h', 'i', 'ip', 'l', 'r', 't', 'ua'];
 
     it('S-21: stores only the hash of the refresh token, never the token', async () => {
       const tokens = refreshTokens();
@@ -72,20 +116,17 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
         refreshIssuedAt: iat,
         roles: ['user'],
       });
-      const key = fixture.keys.session(userId, sid);
-
-      const stored = await fixture.raw.hGetAll(key);
-      expect(Object.keys(stored).sort()).toEqual(['a', 'c', 'dv', 'g', 'h', 'i', 'ip', 'l', 'r', 't', 'ua']);
-      expect(stored.h).toBe(tokens.hash(token0));
-      const assertNoToken = (hash: Record<string, string>, token: string) => {
+      const first = (await stored(s))!;
+      expect(first.single).toBe(true);
+      expect(Object.keys(first.fields).sort()).toEqual(FIELDS_AT_LOGIN);
+      expect(first.fields.h).toBe(tokens.hash(token0));
+      const assertNoToken = (packed: string, token: string) => {
         const [, payload, signature] = token.split('.');
-        for (const value of Object.values(hash)) {
-          expect(value).not.toContain(token);
-          expect(value).not.toContain(payload);
-          expect(value).not.toContain(signature);
-        }
+        expect(packed).not.toContain(token);
+        expect(packed).not.toContain(payload);
+        expect(packed).not.toContain(signature);
       };
-      assertNoToken(stored, token0);
+      assertNoToken(first.packed, token0);
 
       const token1 = tokens.sign(userId, sid, 1, iat + 60, iat + 3600);
       const rotated = await kit.rotate(s, base + MINUTE, 0, tokens.hash(token0), {
@@ -93,19 +134,22 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
         nextIssuedAt: iat + 60,
       });
       expect(rotated).toMatchObject({ status: 'rotated', generation: 1 });
-      const after = await fixture.raw.hGetAll(key);
-      expect(after).toMatchObject({ g: '1', h: tokens.hash(token1), p1: `${tokens.hash(token0)}:${base + MINUTE}` });
-      assertNoToken(after, token0);
-      assertNoToken(after, token1);
+      const after = (await stored(s))!;
+      expect(after.fields).toMatchObject({
+        g: '1',
+        h: tokens.hash(token1),
+        p1: `${tokens.hash(token0)}:${base + MINUTE}`,
+      });
+      assertNoToken(after.packed, token0);
+      assertNoToken(after.packed, token1);
     });
 
     it('drops the previous refresh digests at the first touch a minute past the grace window, and the chain goes on', async () => {
       const s = await kit.create();
-      const key = fixture.keys.session(s.userId, s.id);
       const h1 = randomHash();
       const at = base + MINUTE;
       expect(await kit.rotate(s, at, 0, s.refreshHash, { nextHash: h1 })).toMatchObject({ status: 'rotated' });
-      expect(await fixture.raw.hGetAll(key)).toMatchObject({ p1: `${s.refreshHash}:${at}` });
+      expect(await fieldsOf(s)).toMatchObject({ p1: `${s.refreshHash}:${at}` });
 
       const edge = at + GRACE + MINUTE;
       expect(
@@ -118,12 +162,12 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
           })
         ).status,
       ).toBe('ok');
-      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // not yet past
+      expect(await fieldsOf(s)).toHaveProperty('p1'); // not yet past
       expect(
         (await fixture.repo.validate(s.userId, s.id, { now: edge + 1, idleTimeoutMs: IDLE, touchIntervalMs: 0 }))
           .status,
       ).toBe('ok');
-      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // no grace given: kept
+      expect(await fieldsOf(s)).toHaveProperty('p1'); // no grace given: kept
       expect(
         (
           await fixture.repo.validate(s.userId, s.id, {
@@ -134,7 +178,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
           })
         ).status,
       ).toBe('ok');
-      expect(await fixture.raw.hGetAll(key)).toHaveProperty('p1'); // no touch due: untouched
+      expect(await fieldsOf(s)).toHaveProperty('p1'); // no touch due: untouched
 
       expect(
         (
@@ -146,17 +190,16 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
           })
         ).status,
       ).toBe('ok');
-      const pruned = await fixture.raw.hGetAll(key);
-      expect(Object.keys(pruned).sort()).toEqual(['a', 'c', 'dv', 'g', 'h', 'i', 'ip', 'l', 'r', 't', 'ua']);
+      const pruned = await fieldsOf(s);
+      expect(Object.keys(pruned).sort()).toEqual(FIELDS_AT_LOGIN);
       expect(pruned).toMatchObject({ g: '1', h: h1 });
 
       expect(await kit.rotate(s, edge + 2, 1, h1)).toMatchObject({ status: 'rotated', generation: 2 });
       expect(await kit.rotate(s, edge + 3, 0, s.refreshHash)).toEqual({ status: 'reused' });
     });
 
-    it('keeps at most 3 previous digests, each value within 64 bytes (compact listpack), and drops them past the window', async () => {
+    it('keeps at most 3 previous digests and drops them past the window', async () => {
       const s = await kit.create();
-      const key = fixture.keys.session(s.userId, s.id);
       let hash = s.refreshHash;
       for (let gen = 0; gen < 5; gen++) {
         const next = randomHash();
@@ -165,13 +208,11 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
         });
         hash = next;
       }
-      const stored = await fixture.raw.hGetAll(key);
       expect(
-        Object.keys(stored)
+        Object.keys(await fieldsOf(s))
           .filter((f) => f.startsWith('p'))
           .sort(),
       ).toEqual(['p1', 'p2', 'p3']);
-      for (const value of Object.values(stored)) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);
       expect(
         (
           await fixture.repo.validate(s.userId, s.id, {
@@ -182,19 +223,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
           })
         ).status,
       ).toBe('ok');
-      expect(Object.keys(await fixture.raw.hGetAll(key)).sort()).toEqual([
-        'a',
-        'c',
-        'dv',
-        'g',
-        'h',
-        'i',
-        'ip',
-        'l',
-        'r',
-        't',
-        'ua',
-      ]);
+      expect(Object.keys(await fieldsOf(s)).sort()).toEqual(FIELDS_AT_LOGIN);
     });
 
     it('with the store clock, a caller clock 100 s off either way decides nothing: validate, list, cleanup, rotate, revokeAll', async () => {
@@ -206,7 +235,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       const userId = `skew-${randomBytes(4).toString('hex')}`;
       const made = { ...kit.session({ userId, now: slow, absoluteExpiresAt: slow + HOUR }), idleTimeoutMs: IDLE_60 };
       await server.create(made);
-      const key = fixture.keys.session(userId, made.id);
+      const { key } = (await stored(made))!;
       // Placed at the store's time: idle deadline one idle timeout from now, lifetime an hour.
       const ttlEnd = await fixture.raw.pExpireTime(key);
       expect(ttlEnd).toBeGreaterThanOrEqual(real + IDLE_60);
@@ -216,7 +245,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       ).toBe('ok');
       expect((await server.list(userId, fast, IDLE_60)).map((r) => r.id)).toEqual([made.id]);
       expect((await server.cleanup(fast, 50, IDLE_60)).removed).toBe(0);
-      expect(await fixture.raw.zScore(fixture.keys.index(userId), made.id)).not.toBeNull();
+      expect(await stored(made)).not.toBeNull();
       const rotated = await server.rotate(userId, made.id, {
         now: fast,
         idleTimeoutMs: IDLE_60,
@@ -239,22 +268,31 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       });
       expect(replay).toMatchObject({ status: 'raced', generation: 1 });
       expect(await server.revokeAll(userId)).toBe(1);
+      expect(await stored(made)).toBeNull();
       expect(await fixture.raw.exists(key)).toBe(0);
     });
 
     it('sets the session key TTL to the nearer deadline and never extends it past the absolute one', async () => {
       const s = await kit.create();
+      // A single session lives in the user key, which then expires with it.
+      expect(await stored(s)).toMatchObject({ single: true, key: fixture.keys.index(s.userId) });
+      expect(await fixture.raw.pExpireTime(fixture.keys.index(s.userId))).toBe(base + IDLE);
+      expect(await kit.status(s, base + MINUTE)).toBe('ok');
+      expect(await fixture.raw.pExpireTime(fixture.keys.index(s.userId))).toBe(base + MINUTE + IDLE);
+
+      // A second session moves the first to its own key, TTL kept, and the index takes the user key.
+      const near = await kit.create({ absoluteExpiresAt: base + 10 * MINUTE });
       const key = fixture.keys.session(s.userId, s.id);
       const index = fixture.keys.index(s.userId);
-      expect(await fixture.raw.pExpireTime(key)).toBe(base + IDLE);
-      expect(await fixture.raw.zScore(index, s.id)).toBe(base + IDLE);
-      expect(await fixture.raw.pExpireTime(index)).toBeGreaterThanOrEqual(base + IDLE);
+      expect(await stored(s)).toMatchObject({ single: false, key });
+      expect(await fixture.raw.pExpireTime(key)).toBe(base + MINUTE + IDLE);
+      expect(await fixture.raw.zScore(index, s.id)).toBe(base + MINUTE + IDLE);
+      expect(await fixture.raw.pExpireTime(index)).toBeGreaterThanOrEqual(base + MINUTE + IDLE);
 
       expect(await kit.status(s, base + 5 * MINUTE)).toBe('ok');
       expect(await fixture.raw.pExpireTime(key)).toBe(base + 5 * MINUTE + IDLE);
       expect(await fixture.raw.zScore(index, s.id)).toBe(base + 5 * MINUTE + IDLE);
 
-      const near = await kit.create({ absoluteExpiresAt: base + 10 * MINUTE });
       const nearKey = fixture.keys.session(near.userId, near.id);
       expect(await fixture.raw.pExpireTime(nearKey)).toBe(base + 10 * MINUTE);
       expect(await kit.status(near, base + 5 * MINUTE)).toBe('ok');
@@ -271,8 +309,9 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       const c = await kit.create();
       const d = await kit.create();
       const gone = async (s: NewSession) => {
+        expect(await stored(s)).toBeNull();
         expect(await fixture.raw.exists(fixture.keys.session(s.userId, s.id))).toBe(0);
-        expect(await fixture.raw.zScore(fixture.keys.index(s.userId), s.id)).toBeNull();
+        expect(await indexed(fixture, s.userId, s.id)).toBe(false);
       };
       await fixture.repo.revoke(a.userId, a.id);
       await gone(a);
@@ -298,8 +337,9 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
           if (k % 10 === 5) ops.push(kit.rotate(s, base + k + 1, 0, s.refreshHash, {}, r));
         }
         await Promise.all(ops);
+        expect(await stored(s)).toBeNull();
         expect(await fixture.raw.exists(fixture.keys.session(s.userId, s.id))).toBe(0);
-        expect(await fixture.raw.zScore(fixture.keys.index(s.userId), s.id)).toBeNull();
+        expect(await indexed(fixture, s.userId, s.id)).toBe(false);
       }
     });
 
@@ -316,8 +356,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
       expect(await fixture.repo.revokeOthers(kept.userId, kept.id, request)).toBe(0);
       expect(await kit.status(missed, at + 1)).toBe('missing');
       expect(await kit.rotate(alsoMissed, at + 1, 0, alsoMissed.refreshHash)).toEqual({ status: 'missing' });
-      for (const s of [missed, alsoMissed])
-        expect(await fixture.raw.exists(fixture.keys.session(s.userId, s.id))).toBe(0);
+      for (const s of [missed, alsoMissed]) expect(await stored(s)).toBeNull();
       expect(await kit.status(kept, at + 2)).toBe('ok');
       const mark = `${index.slice(0, -1)}n`;
       expect(await fixture.raw.pTTL(mark)).toBeGreaterThan(HOUR - MINUTE);
@@ -326,9 +365,7 @@ export function describeRedisInternals(name: string, setup: () => Promise<RedisF
 
     it('an impersonation session stores its actor in one short field', async () => {
       const s = await kit.create({ impersonator: 'u-admin' });
-      const stored = await fixture.raw.hGetAll(fixture.keys.session(s.userId, s.id));
-      expect(stored).toMatchObject({ m: 'u-admin', t: String(s.now) });
-      for (const value of Object.values(stored)) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);
+      expect(await fieldsOf(s)).toMatchObject({ m: 'u-admin', t: String(s.now) });
     });
   });
 }

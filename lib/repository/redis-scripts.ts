@@ -1,34 +1,41 @@
 import { createHash } from 'node:crypto';
+import { RECORD_LUA } from './redis-record.js';
 
 /**
  * The Redis data model. Every key of one user carries the `{user}` hash tag (one cluster slot):
  *
- * | key                           | type | holds                                                   |
- * |-------------------------------|------|---------------------------------------------------------|
- * | `<prefix>{<user>}:s:<sid>`    | hash | one session (fields below); PEXPIREAT = its deadline    |
- * | `<prefix>{<user>}:x`          | zset | the user's session ids, score = deadline hint (ms)      |
- * | `<prefix>{<user>}:n`          | str  | "not before" (ms): sessions authenticated earlier die   |
- * | `<prefix>lock:<name>`         | str  | cleanup lock, value = owner token, PX = lock ttl        |
+ * | key                           | type | holds                                                     |
+ * |-------------------------------|------|-----------------------------------------------------------|
+ * | `<prefix>{<user>}:x`          | str  | the user's only session (record with `id`); PXAT deadline |
+ * |                               | zset | or, from a second session on, the index: session ids,     |
+ * |                               |      | score = deadline hint (ms); expires with its last session |
+ * | `<prefix>{<user>}:s:<sid>`    | str  | a session of a user with several; PXAT = its deadline     |
+ * | `<prefix>{<user>}:n`          | str  | "not before" (ms): sessions authenticated earlier die     |
+ * | `<prefix>lock:<name>`         | str  | cleanup lock, value = owner token, PX = lock ttl          |
  *
- * Session hash fields (one letter: a hash stays a compact listpack while every value is ≤ 64 bytes):
+ * A session is a packed record (lib/repository/redis-record.ts: `1` and the fields below in a
+ * fixed order, U+001F between them, times in base 36). Records written before issue 16 are
+ * hashes with the same field names under `s:<sid>`; every script reads them (`load`) and the
+ * first write (a touch at the latest) rewrites them packed.
  *
  * | field    | holds                                                                          |
  * |----------|--------------------------------------------------------------------------------|
+ * | `id`     | the session id, only on a single session held in the user key                  |
  * | `c`      | created at, epoch ms (store clock)                                             |
  * | `l`      | last seen: last touch, epoch ms; idle deadline = l + idleMs                    |
  * | `a`      | absolute deadline, epoch ms; never extended                                    |
- * | `r`      | roles, comma-separated                                                         |
- * | `d`      | application data as JSON; absent when there is none                           |
- * | `g`      | generation of the current refresh token (0 at login)                           |
- * | `h`      | hash of the current refresh token (never the token)                            |
- * | `i`      | `iat` (seconds) of the current refresh token                                   |
- * | `p1..p3` | previous refresh digests, newest first, `digest:rotatedAtMs`; dropped past grace |
- * | `ua`     | User-Agent, at most 64 bytes                                                   |
- * | `ip`     | client address, at most 64 bytes                                               |
- * | `dv`     | device label from the whole User-Agent, at most 64 bytes                       |
  * | `t`      | authentication time, epoch ms: login and re-auth set it, refresh does not      |
+ * | `g`      | generation of the current refresh token (0 at login)                           |
+ * | `i`      | `iat` (seconds) of the current refresh token                                   |
+ * | `h`      | hash of the current refresh token (never the token)                            |
+ * | `r`      | roles, comma-separated                                                         |
+ * | `ip`     | client address, at most 64 bytes                                              |
+ * | `ua`     | User-Agent, at most 64 bytes                                                   |
+ * | `dv`     | device label from the whole User-Agent, at most 64 bytes                       |
  * | `m`      | impersonation: the actor's user id (≤ 64 bytes); absent otherwise             |
+ * | `d`      | application data as JSON; absent when there is none                           |
  * | `k`,`kc` | DBSC device key and last accepted challenge (lib/dbsc/dbsc-redis-scripts.ts)   |
+ * | `p1..p3` | previous refresh digests, newest first, `digest:rotatedAtMs`; dropped past grace |
  */
 
 /** A Lua script with its SHA1, for EVALSHA with an EVAL fallback on NOSCRIPT. */
@@ -97,23 +104,33 @@ local function clock(arg)
 end
 `;
 
-// Slides the idle deadline: KEYS[1] session hash, KEYS[2] user index, ARGV[1] session id.
+// Session helpers: KEYS[1] session key, KEYS[2] user key, KEYS[3] user "not before", ARGV[1] session id.
 export const TOUCH = `${CLOCK}
+${RECORD_LUA}
 local function previous(p)
   if not p then return nil, 0 end
   local digest, at = string.match(p, '^(.*):(%d+)$')
   return digest, tonumber(at)
 end
-local function touch(now, idle, a)
-  local exp = string.format('%d', math.min(now + idle, a))
-  redis.call('HSET', KEYS[1], 'l', string.format('%d', now))
-  redis.call('PEXPIREAT', KEYS[1], exp)
-  redis.call('ZADD', KEYS[2], exp, ARGV[1])
-  if redis.call('PEXPIRETIME', KEYS[2]) < tonumber(exp) then redis.call('PEXPIREAT', KEYS[2], exp) end
+-- Index entry, and the index's expiry (its latest deadline) when it has one: an index made while
+-- the cleanup job runs has none (CREATE decides). pcall: never on a single session's string.
+local function index(exp)
+  local added = redis.pcall('ZADD', KEYS[2], exp, ARGV[1])
+  if type(added) ~= 'number' then return end
+  local t = redis.call('PEXPIRETIME', KEYS[2])
+  if t > 0 and t < tonumber(exp) then redis.call('PEXPIREAT', KEYS[2], exp) end
 end
-local function drop()
+-- Slides the idle deadline and writes the record, with whatever else the caller changed, in one SET.
+local function touch(rec, single, now, idle)
+  local exp = string.format('%d', math.min(now + idle, rec.a))
+  rec.l = now
+  save(rec, single, exp)
+  if not single then index(exp) end
+end
+local function drop(single)
+  if single then redis.call('DEL', KEYS[2]) return end
   redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.pcall('ZREM', KEYS[2], ARGV[1])
 end
 -- False when the user's credentials changed after this session authenticated (KEYS[3]).
 local function not_before_ok(t)
@@ -134,8 +151,8 @@ export const PREVIOUS_GENERATIONS = 3;
  */
 const CAP = `
 local function gone(prefix, id, now, idle)
-  local v = redis.call('HMGET', prefix .. id, 'l', 'a')
-  if v[1] and now < tonumber(v[2]) and now < tonumber(v[1]) + idle then return false end
+  local v = load(prefix .. id)
+  if v and now < v.a and now < v.l + idle then return false end
   redis.call('DEL', prefix .. id)
   redis.call('ZREM', KEYS[2], id)
   return true
@@ -166,29 +183,43 @@ end
 /**
  * ARGV: sid, now ('' = Redis TIME), idleMs, absoluteMs (lifetime), roles, userAgent, ip, data,
  * refreshHash, refreshIat, device, maxSessions ('' = no cap), capPolicy ('refuse' | other = evict
- * oldest), impersonator ('' = none). Replies `{CREATED, now, evictedId...}` or `{REFUSED}` (`CreateReply`).
+ * oldest), impersonator ('' = none), indexExpiry ('1': a new index expires with its last session;
+ * '': it has no TTL, the cleanup job prunes it). Replies `{CREATED, now, evictedId...}` or
+ * `{REFUSED}` (`CreateReply`). A user's first session goes into the user key itself; a second one
+ * first moves it out to its own key and puts the index in its place (the cap then counts both).
  */
 export const CREATE = script(
-  `${CLOCK}
+  `${TOUCH}
 ${CAP}
 ${luaCodes(CreateReply)}
-local now = clock(ARGV[2])
+local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
+if redis.call('TYPE', KEYS[2]).ok == 'string' then
+  local one = parse(redis.call('GET', KEYS[2]))
+  if one.err then error(one.err) end
+  local deadline, id = redis.call('PEXPIRETIME', KEYS[2]), one.id
+  one.id = nil
+  redis.call('DEL', KEYS[2])
+  if id and deadline > 0 then
+    redis.call('SET', string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[1]) .. id, pack(one), 'PXAT', deadline)
+    redis.call('ZADD', KEYS[2], deadline, id)
+    if ARGV[15] == '1' then redis.call('PEXPIREAT', KEYS[2], deadline) end
+  end
+end
 local evicted = {}
 if ARGV[12] ~= '' then
-  evicted = cap(now, tonumber(ARGV[3]), tonumber(ARGV[12]), ARGV[13] == 'refuse')
+  evicted = cap(now, idle, tonumber(ARGV[12]), ARGV[13] == 'refuse')
   if not evicted then return {REFUSED} end
 end
 local a = now + tonumber(ARGV[4])
-local exp = string.format('%d', math.min(now + tonumber(ARGV[3]), a))
-local n = string.format('%d', now)
-redis.call('HSET', KEYS[1], 'c', n, 'l', n, 'a', string.format('%d', a), 'g', '0', 'h', ARGV[9], 'i', ARGV[10],
-  'r', ARGV[5], 'ua', ARGV[6], 'ip', ARGV[7], 't', n)
-if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'd', ARGV[8]) end
-if ARGV[11] ~= '' then redis.call('HSET', KEYS[1], 'dv', ARGV[11]) end
-if ARGV[14] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[14]) end
-redis.call('PEXPIREAT', KEYS[1], exp)
-redis.call('ZADD', KEYS[2], exp, ARGV[1])
-if redis.call('PEXPIRETIME', KEYS[2]) < tonumber(exp) then redis.call('PEXPIREAT', KEYS[2], exp) end
+local exp = string.format('%d', math.min(now + idle, a))
+local rec = {c = now, l = now, a = a, t = now, g = '0', h = ARGV[9], i = tonumber(ARGV[10]), r = ARGV[5],
+  ua = ARGV[6], ip = ARGV[7], d = ARGV[8], dv = ARGV[11], m = ARGV[14]}
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  save(rec, true, exp)
+else
+  save(rec, false, exp)
+  index(exp)
+end
 return {CREATED, now, unpack(evicted)}
 `,
   true,
@@ -197,35 +228,35 @@ return {CREATED, now, unpack(evicted)}
 /**
  * KEYS[3] the user's "not before" key. ARGV: sid, now ('' = Redis TIME), idleMs, touchEveryMs,
  * previousTtlMs ('' = keep). Returns MISSING, EXPIRED (`ValidateReply`; `{EXPIRED, actor}` for an
- * impersonation session), or {roles, data, authTime, actor, bound ('1' when device-bound, DBSC)}. A session authenticated before the user's "not before" is dropped (MISSING). A touch also drops previous refresh
- * digests (p1..p3) older than previousTtlMs: only the grace window needs them, and without them
- * the hash is back in a smaller allocation.
+ * impersonation session), or {roles, data, authTime, actor, bound ('1' when device-bound, DBSC),
+ * now}. A session authenticated before the user's "not before" is dropped (MISSING). A touch also
+ * drops previous refresh digests (p1..p3) older than previousTtlMs: only the grace window needs
+ * them. The repository's hot path answers most requests without this script (`MGET`); it runs
+ * when a touch is due, near a deadline, or when the plain read cannot decide.
  */
 export const VALIDATE = script(`${TOUCH}
 ${luaCodes(ValidateReply)}
-local v = redis.call('HMGET', KEYS[1], 'l', 'a', 'r', 'd', 't', 'm', 'c', 'k')
-if not v[1] then return MISSING end
+local rec, single = locate()
+if not rec then return MISSING end
 local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
-local l, a = tonumber(v[1]), tonumber(v[2])
-if now >= a or now >= l + idle then
-  drop()
+if now >= rec.a or now >= rec.l + idle then
+  drop(single)
   -- An impersonation session's actor goes with its expiry, for the audit event.
-  if v[6] then return {EXPIRED, v[6]} end
+  if rec.m then return {EXPIRED, rec.m} end
   return EXPIRED
 end
-local t = v[5] or v[7]
-if not not_before_ok(t) then drop() return MISSING end
-if now - l >= tonumber(ARGV[4]) then
-  touch(now, idle, a)
+local t = rec.t or rec.c
+if not not_before_ok(t) then drop(single) return MISSING end
+if now - rec.l >= tonumber(ARGV[4]) then
   if ARGV[5] ~= '' then
-    local p = redis.call('HMGET', KEYS[1], 'p1', 'p2', 'p3')
     for k = 1, 3 do
-      local digest, at = previous(p[k])
-      if digest and now - at > tonumber(ARGV[5]) then redis.call('HDEL', KEYS[1], 'p' .. k) end
+      local digest, at = previous(rec['p' .. k])
+      if digest and now - at > tonumber(ARGV[5]) then rec['p' .. k] = nil end
     end
   end
+  touch(rec, single, now, idle)
 end
-return {v[3], v[4] or '', t, v[6] or '', v[8] and '1' or ''}
+return {rec.r or '', rec.d or '', string.format('%d', t), rec.m or '', rec.k and '1' or '', now}
 `);
 
 /**
@@ -235,51 +266,52 @@ return {v[3], v[4] or '', t, v[6] or '', v[8] and '1' or ''}
  * absolute, roles, actor}, {RACED, gen, iat, absolute, roles, actor}, {REUSED, actor}
  * (session deleted), {INVALID}, {LATE} (the caller gave up before the script ran, nothing changed),
  * {BOUND} (device-bound by DBSC: the refresh token no longer renews it).
- * Writes come after every check, in one HSET, so nothing half-rotates.
+ * Writes come after every check, in one SET, so nothing half-rotates.
  */
 export const ROTATE = script(
   `${TOUCH}
 ${luaCodes(RotateReply)}
 local now = clock(ARGV[2])
 if ARGV[9] ~= '' and now > tonumber(ARGV[9]) then return {LATE, now} end
-local v = redis.call('HMGET', KEYS[1], 'g', 'h', 'i', 'l', 'a', 'r', 'p1', 'p2', 'p3', 't', 'c', 'm', 'k')
-if not v[1] then return {MISSING, now} end
+local rec, single = locate()
+if not rec then return {MISSING, now} end
 local idle = tonumber(ARGV[3])
-local l, a = tonumber(v[4]), tonumber(v[5])
-local actor = v[12] or ''
-if now >= a or now >= l + idle then drop() return {EXPIRED, actor, now} end
-if not not_before_ok(v[10] or v[11]) then drop() return {MISSING, now} end
-if v[13] then return {BOUND, now} end
-local g, pg = tonumber(v[1]), tonumber(ARGV[5])
-if pg == g and ARGV[6] == v[2] then
-  local f = {'g', g + 1, 'h', ARGV[7], 'i', ARGV[8], 'p1', v[2] .. ':' .. string.format('%d', now)}
-  if v[7] then f[#f + 1] = 'p2' f[#f + 1] = v[7] end
-  if v[8] then f[#f + 1] = 'p3' f[#f + 1] = v[8] end
-  redis.call('HSET', KEYS[1], unpack(f))
-  touch(now, idle, a)
-  return {ROTATED, g + 1, tonumber(ARGV[8]), v[5], v[6], actor, now}
+local actor = rec.m or ''
+if now >= rec.a or now >= rec.l + idle then drop(single) return {EXPIRED, actor, now} end
+if not not_before_ok(rec.t or rec.c) then drop(single) return {MISSING, now} end
+if rec.k then return {BOUND, now} end
+local g, pg = tonumber(rec.g), tonumber(ARGV[5])
+local absolute = string.format('%d', rec.a)
+if pg == g and ARGV[6] == rec.h then
+  rec.p3, rec.p2, rec.p1 = rec.p2, rec.p1, rec.h .. ':' .. string.format('%d', now)
+  rec.g, rec.h, rec.i = g + 1, ARGV[7], tonumber(ARGV[8])
+  touch(rec, single, now, idle)
+  return {ROTATED, g + 1, tonumber(ARGV[8]), absolute, rec.r or '', actor, now}
 end
 local k = g - pg
-local digest, at = previous(k >= 1 and k <= 3 and v[6 + k] or nil)
+local digest, at = previous(k >= 1 and k <= 3 and rec['p' .. k] or nil)
 if digest == ARGV[6] and now - at <= tonumber(ARGV[4]) then
-  touch(now, idle, a)
-  return {RACED, g, tonumber(v[3]), v[5], v[6], actor, now}
+  touch(rec, single, now, idle)
+  return {RACED, g, rec.i, absolute, rec.r or '', actor, now}
 end
-if pg < g then drop() return {REUSED, actor, now} end
+if pg < g then drop(single) return {REUSED, actor, now} end
 return {INVALID, now}
 `,
   true,
 );
 
-/** ARGV: sid. Returns 1 when the session existed. */
-export const REVOKE = script(`
-local n = redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-return n
+/** KEYS: session key, user key; ARGV: sid. Returns 1 when the session existed. */
+export const REVOKE = script(`${RECORD_LUA}
+redis.pcall('ZREM', KEYS[2], ARGV[1])
+if redis.call('DEL', KEYS[1]) == 1 then return 1 end
+local s = redis.pcall('GET', KEYS[2])
+if type(s) == 'string' and parse(s).id == ARGV[1] then return redis.call('DEL', KEYS[2]) end
+return 0
 `);
 
-/** KEYS[1] index; ARGV: session key prefix. Returns the number of sessions deleted. */
+/** KEYS[1] user key; ARGV: session key prefix. Returns the number of sessions deleted. */
 export const REVOKE_ALL = script(`
+if redis.call('TYPE', KEYS[1]).ok == 'string' then return redis.call('DEL', KEYS[1]) end
 local n = 0
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   n = n + redis.call('DEL', ARGV[1] .. id)
@@ -288,29 +320,42 @@ redis.call('DEL', KEYS[1])
 return n
 `);
 
-/** Values LIST answers per session: the id and the six fields it reads. */
+/** Values LIST answers per session: the id and the seven fields it reads. */
 export const LIST_STRIDE = 8;
 
 /**
- * KEYS[1] index, KEYS[2] "not before", KEYS[3] the kept session; ARGV: session key prefix, kept
- * sid ('' = none), now ('' = Redis TIME), notBeforeTtlMs ('' = no credential change). With a
- * credential change the user's "not before" becomes now and the kept session (if live) counts as
- * authenticated now, so it alone survives the check. Returns the number of sessions deleted.
+ * KEYS[1] user key, KEYS[2] "not before", KEYS[3] the kept session's key; ARGV: session key
+ * prefix, kept sid ('' = none), now ('' = Redis TIME), notBeforeTtlMs ('' = no credential
+ * change). With a credential change the user's "not before" becomes now and the kept session (if
+ * live) counts as authenticated now, so it alone survives the check. Returns the number of
+ * sessions deleted.
  */
 export const REVOKE_OTHERS = script(`${CLOCK}
+${RECORD_LUA}
 local now = clock(ARGV[3])
 local n = 0
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if id ~= ARGV[2] then
-    n = n + redis.call('DEL', ARGV[1] .. id)
-    redis.call('ZREM', KEYS[1], id)
+local single = redis.call('TYPE', KEYS[1]).ok == 'string'
+if single then
+  if parse(redis.call('GET', KEYS[1])).id ~= ARGV[2] then n = redis.call('DEL', KEYS[1]) end
+else
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if id ~= ARGV[2] then
+      n = n + redis.call('DEL', ARGV[1] .. id)
+      redis.call('ZREM', KEYS[1], id)
+    end
   end
 end
 if ARGV[4] ~= '' then
   local t = string.format('%d', now)
   redis.call('SET', KEYS[2], t, 'PX', ARGV[4])
-  -- Only an existing hash: HSET on a gone one would leave a record without a TTL.
-  if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HSET', KEYS[3], 't', t) end
+  -- Only an existing record, where it lives: a SET on a gone one would leave a record without a TTL.
+  local key = KEYS[3]
+  local rec = load(key)
+  if not rec and single and n == 0 then key = KEYS[1] rec = parse(redis.call('GET', key)) end
+  if rec then
+    rec.t = now
+    redis.call('SET', key, pack(rec), 'KEEPTTL')
+  end
 end
 return n
 `);
@@ -321,28 +366,42 @@ return n
  */
 export const REAUTH = script(`${TOUCH}
 ${luaCodes(ValidateReply)}
-local v = redis.call('HMGET', KEYS[1], 'l', 'a', 't', 'c')
-if not v[1] then return {MISSING} end
+local rec, single = locate()
+if not rec then return {MISSING} end
 local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
-if now >= tonumber(v[2]) or now >= tonumber(v[1]) + idle then drop() return {EXPIRED} end
-if not not_before_ok(v[3] or v[4]) then drop() return {MISSING} end
-redis.call('HSET', KEYS[1], 't', string.format('%d', now))
+if now >= rec.a or now >= rec.l + idle then drop(single) return {EXPIRED} end
+if not not_before_ok(rec.t or rec.c) then drop(single) return {MISSING} end
+rec.t = now
+save(rec, single, nil)
 return now
 `);
 
 /**
- * KEYS[1] index; ARGV: session key prefix, now ('' = Redis TIME), idleMs. Returns flat
- * {id, c, l, a, ua, ip, dv, actor, ...} (`LIST_STRIDE` values per session). An index entry goes only with its session: missing, or dead by the store clock.
+ * KEYS[1] user key; ARGV: session key prefix, now ('' = Redis TIME), idleMs. Returns flat
+ * {id, c, l, a, ua, ip, dv, actor, ...} (`LIST_STRIDE` values per session). An index entry goes
+ * only with its session: missing, or dead by the store clock.
  */
 export const LIST = script(`${CLOCK}
+${RECORD_LUA}
 local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
 local out = {}
+local function live(rec) return rec and now < rec.a and now < rec.l + idle end
+local function emit(id, rec)
+  out[#out + 1] = id
+  for _, v in ipairs({rec.c, rec.l, rec.a}) do out[#out + 1] = string.format('%d', v) end
+  for _, f in ipairs({'ua', 'ip', 'dv', 'm'}) do out[#out + 1] = rec[f] or '' end
+end
+if redis.call('TYPE', KEYS[1]).ok == 'string' then
+  local one = parse(redis.call('GET', KEYS[1]))
+  if one.err then error(one.err) end
+  if live(one) then emit(one.id, one) else redis.call('DEL', KEYS[1]) end
+  return out
+end
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local key = ARGV[1] .. id
-  local v = redis.call('HMGET', key, 'c', 'l', 'a', 'ua', 'ip', 'dv', 'm')
-  if v[1] and now < tonumber(v[3]) and now < tonumber(v[2]) + idle then
-    out[#out + 1] = id
-    for i = 1, 7 do out[#out + 1] = v[i] or '' end
+  local rec = load(key)
+  if live(rec) then
+    emit(id, rec)
   else
     redis.call('DEL', key)
     redis.call('ZREM', KEYS[1], id)
@@ -354,16 +413,27 @@ return out
 /**
  * KEYS[1] index; ARGV: session key prefix, now ('' = Redis TIME), idleMs. Prunes entries whose
  * score (a deadline hint) has passed, but only when the session is really gone by the store clock;
- * a live one gets its true deadline back. Returns the number of entries removed.
+ * a live one gets its true deadline back. Returns the number of entries removed. A single
+ * session in the user key goes when dead by the store clock (the repository only scans those
+ * when the caller's clock decides: with Redis TIME their own TTL ends them exactly).
  */
 export const PRUNE = script(`${CLOCK}
+${RECORD_LUA}
 local now, idle = clock(ARGV[2]), tonumber(ARGV[3])
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind == 'string' then
+  local one = parse(redis.call('GET', KEYS[1]))
+  if one.err or not one.a or (now < one.a and now < one.l + idle) then return 0 end
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+if kind ~= 'zset' then return 0 end
 local n = 0
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
   local key = ARGV[1] .. id
-  local v = redis.call('HMGET', key, 'l', 'a')
-  if v[1] and now < tonumber(v[2]) and now < tonumber(v[1]) + idle then
-    redis.call('ZADD', KEYS[1], math.min(tonumber(v[1]) + idle, tonumber(v[2])), id)
+  local v = load(key)
+  if v and now < v.a and now < v.l + idle then
+    redis.call('ZADD', KEYS[1], math.min(v.l + idle, v.a), id)
   else
     redis.call('DEL', key)
     redis.call('ZREM', KEYS[1], id)

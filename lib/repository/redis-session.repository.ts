@@ -21,6 +21,7 @@ import type {
 } from '../dbsc/device-binding.interface.js';
 import { redisBindDevice, redisDeviceKey, redisRefreshDevice } from '../dbsc/redis-device-binding.js';
 import { RedisKeys } from './redis-keys.js';
+import { assertPackable, decodeRecord, type DecodedRecord, packedText } from './redis-record.js';
 import {
   CREATE,
   CreateReply,
@@ -56,6 +57,13 @@ function isRedisCommands(x: object): x is RedisCommands {
 }
 /** Previous refresh digests outlive the grace window by this much before a touch drops them. */
 const PREVIOUS_DIGEST_MARGIN_MS = 60_000;
+/**
+ * The hot path's estimate of Redis time is re-anchored (one script run) at least this often, which
+ * bounds what clock drift can add to its error.
+ */
+export const STORE_CLOCK_MAX_AGE_MS = 10_000;
+/** Drift allowed between this process's monotonic clock and Redis's clock: both slewing at NTP's 500 ppm, opposite ways. */
+export const STORE_CLOCK_DRIFT = 1e-3;
 
 /**
  * Whose clock decides liveness. `server` (default): Redis TIME inside every script, so replicas
@@ -76,11 +84,34 @@ export interface RedisRepositoryOptions {
   maxPendingCommands?: number;
   /** @default 'server' */
   clock?: RedisClockMode;
+  /**
+   * How `validate` reads. `read` (default): a plain `MGET` of the session and the user's "not
+   * before", decided here, and the script only when a touch is due, a deadline is near, or the read
+   * cannot decide. `script`: the validation script on every request (before issue 16).
+   * @default 'read'
+   */
+  validation?: 'read' | 'script';
+  /**
+   * Whether a user's session index expires with its last session (`true`), or has no TTL and is
+   * left to the cleanup job, which prunes dead entries and so deletes emptied indexes (`false`:
+   * ~40 B less per user with several sessions; an index made while it was false keeps no TTL).
+   * The module passes `false` while `cleanup.enabled`.
+   * @default true
+   */
+  indexExpiry?: boolean;
+}
+
+/** Redis time as this replica knows it: a reply stamped with TIME, at a point of the monotonic clock. */
+interface StoreClockAnchor {
+  store: number;
+  mono: number;
+  /** How far the true Redis time at `mono` can be from `store`: half the round trip, plus TIME's ms floor. */
+  error: number;
 }
 
 /**
- * Sessions in Redis (single node or cluster). One Lua script per operation, one round trip each;
- * scripts run by EVALSHA and fall back to EVAL when the node does not have them yet.
+ * Sessions in Redis (single node or cluster). One round trip per operation: a Lua script (EVALSHA,
+ * EVAL when the node does not have it yet), or for most validations a plain `MGET`.
  */
 export class RedisSessionRepository implements SessionRepository {
   readonly kind: 'redis' | 'redis-cluster';
@@ -101,6 +132,8 @@ export class RedisSessionRepository implements SessionRepository {
     this.timeout = options.commandTimeout;
     this.maxPending = options.maxPendingCommands ?? DEFAULT_MAX_PENDING;
     this.serverClock = (options.clock ?? 'server') === 'server';
+    this.plainReads = (options.validation ?? 'read') === 'read';
+    this.indexExpiry = options.indexExpiry ?? true;
   }
 
   /** Which client library carries the calls. */
@@ -115,6 +148,30 @@ export class RedisSessionRepository implements SessionRepository {
   private readonly serverClock: boolean;
   /** Redis TIME minus Date.now(), from the last quick reply that carried it; undefined until known. */
   private offset: number | undefined;
+  private readonly plainReads: boolean;
+  private readonly indexExpiry: boolean;
+  private anchor: StoreClockAnchor | undefined;
+
+  /** Anchors the store-clock estimate on a quick reply stamped with Redis time (sent at monotonic `sentMono`). */
+  private learnAnchor(serverNow: unknown, sentMono: number): void {
+    const received = performance.now();
+    const trip = received - sentMono;
+    if (typeof serverNow === 'number' && trip <= this.timeout / 4) {
+      this.anchor = { store: serverNow, mono: (sentMono + received) / 2, error: trip / 2 + 1 };
+    }
+  }
+
+  /**
+   * Redis time now and its error bound: the anchor moved by the monotonic clock (no wall-clock
+   * steps of this host), with drift added per ms of age. Undefined when there is no recent anchor.
+   */
+  private storeNow(): { now: number; error: number } | undefined {
+    const a = this.anchor;
+    if (a === undefined) return undefined;
+    const age = performance.now() - a.mono;
+    if (age > STORE_CLOCK_MAX_AGE_MS) return undefined;
+    return { now: a.store + age, error: a.error + age * STORE_CLOCK_DRIFT };
+  }
 
   /** The script's `now` argument: '' lets Redis use TIME. */
   private now(callerNow: number): string {
@@ -196,22 +253,26 @@ export class RedisSessionRepository implements SessionRepository {
   }
 
   async create(s: NewSession): Promise<CreateResult> {
+    const roles = s.roles.join(ROLE_SEPARATOR);
+    assertPackable('roles', roles);
+    assertPackable('impersonator', s.impersonator ?? '');
     // The lifetime travels, not the deadline: the store's clock places it.
     const reply = await this.run(CREATE, this.keys.sessionAndIndex(s.userId, s.id), [
       s.id,
       this.now(s.now),
       String(s.idleTimeoutMs),
       String(s.absoluteExpiresAt - s.now),
-      s.roles.join(ROLE_SEPARATOR),
-      s.userAgent,
-      s.ip,
+      roles,
+      packedText(s.userAgent),
+      packedText(s.ip),
       s.data === undefined ? '' : JSON.stringify(s.data),
       s.refreshHash,
       String(s.refreshIssuedAt),
-      s.device,
+      packedText(s.device ?? ''),
       s.maxSessions === undefined ? '' : String(s.maxSessions),
       s.capPolicy ?? '',
       s.impersonator ?? '',
+      this.indexExpiry ? '1' : '',
     ]);
     if (!Array.isArray(reply)) throw new SessionStoreUnavailableError('unexpected reply');
     if (reply[0] === CreateReply.refused) return { status: 'refused' };
@@ -219,7 +280,63 @@ export class RedisSessionRepository implements SessionRepository {
   }
 
   async validate(userId: string, sessionId: string, r: ValidateRequest): Promise<ValidateResult> {
-    const reply = await this.run(VALIDATE, this.keys.sessionKeys(userId, sessionId), [
+    const keys = this.keys.sessionKeys(userId, sessionId);
+    // touchInterval 0 writes on every request: the script it is.
+    if (this.plainReads && r.touchIntervalMs > 0 && this.commands.mget !== undefined) {
+      const read = await this.validateByRead(keys, sessionId, r);
+      if (read !== undefined) return read;
+    }
+    return this.validateByScript(keys, sessionId, r);
+  }
+
+  /**
+   * The hot path: one `MGET` of the session key, the user key (a single session lives there) and
+   * the user's "not before". Answers only a live session with no touch due, judged on Redis time
+   * with its error bound on the unsafe side; anything else (missing, an old-format hash, near a
+   * deadline, not-before, touch due, no recent clock anchor) is left to the script, which decides
+   * on Redis TIME and writes. So it never keeps a session the script would end.
+   */
+  private async validateByRead(
+    keys: [string, string, string],
+    sessionId: string,
+    r: ValidateRequest,
+  ): Promise<ValidateResult | undefined> {
+    if (this.serverClock && this.storeNow() === undefined) return undefined;
+    if (!this.isReady()) throw new SessionStoreUnavailableError('not connected');
+    const reply = await this.bounded(() => this.commands.mget!(keys));
+    if (!Array.isArray(reply) || reply.length !== 3) throw new SessionStoreUnavailableError('unexpected reply');
+    const [own, user, notBefore] = reply;
+    let rec: DecodedRecord | null = null;
+    if (typeof own === 'string') rec = decodeRecord(own);
+    else if (typeof user === 'string') {
+      rec = decodeRecord(user);
+      if (rec?.id !== sessionId) rec = null;
+    }
+    if (rec === null || rec.c === undefined || rec.l === undefined || rec.a === undefined) return undefined;
+    const authTime = rec.t ?? rec.c;
+    if (typeof notBefore === 'string' && authTime < Number(notBefore)) return undefined;
+    // Taken after the reply: the latest the read can have happened.
+    const clock = this.serverClock ? this.storeNow() : { now: r.now, error: 0 };
+    if (clock === undefined) return undefined;
+    const latest = clock.now + clock.error;
+    if (latest >= rec.a || latest >= rec.l + r.idleTimeoutMs || latest - rec.l >= r.touchIntervalMs) return undefined;
+    const session: ValidatedSession = {
+      roles: rec.r ? rec.r.split(ROLE_SEPARATOR) : [],
+      data: rec.d ? (JSON.parse(rec.d) as Record<string, unknown>) : undefined,
+      authTime,
+    };
+    if (rec.m) session.impersonator = rec.m;
+    if (rec.k) session.deviceBound = true;
+    return { status: 'ok', session };
+  }
+
+  private async validateByScript(
+    keys: [string, string, string],
+    sessionId: string,
+    r: ValidateRequest,
+  ): Promise<ValidateResult> {
+    const sent = performance.now();
+    const reply = await this.run(VALIDATE, keys, [
       sessionId,
       this.now(r.now),
       String(r.idleTimeoutMs),
@@ -231,8 +348,9 @@ export class RedisSessionRepository implements SessionRepository {
     if (Array.isArray(reply) && reply.length === 2 && reply[0] === ValidateReply.expired) {
       return { status: 'expired', impersonator: String(reply[1]) };
     }
-    if (!Array.isArray(reply) || reply.length !== 5) throw new SessionStoreUnavailableError('unexpected reply');
-    const [roles, data, authTime, actor, bound] = reply as [string, string, string, string, string];
+    if (!Array.isArray(reply) || reply.length !== 6) throw new SessionStoreUnavailableError('unexpected reply');
+    const [roles, data, authTime, actor, bound, now] = reply as [string, string, string, string, string, number];
+    if (this.serverClock) this.learnAnchor(now, sent);
     const session: ValidatedSession = {
       roles: roles ? roles.split(ROLE_SEPARATOR) : [],
       data: data ? (JSON.parse(data) as Record<string, unknown>) : undefined,
@@ -246,6 +364,7 @@ export class RedisSessionRepository implements SessionRepository {
   async rotate(userId: string, sessionId: string, r: RotateRequest): Promise<RotateResult> {
     const keys = this.keys.sessionKeys(userId, sessionId);
     const { sent, deadline } = await this.deadline(keys[0]);
+    const sentMono = performance.now();
     const reply = await this.run(ROTATE, keys, [
       sessionId,
       this.now(r.now),
@@ -258,7 +377,10 @@ export class RedisSessionRepository implements SessionRepository {
       deadline,
     ]);
     if (!Array.isArray(reply)) throw new SessionStoreUnavailableError('unexpected reply');
-    if (this.serverClock) this.learnOffset(reply[reply.length - 1], sent);
+    if (this.serverClock) {
+      this.learnOffset(reply[reply.length - 1], sent);
+      this.learnAnchor(reply[reply.length - 1], sentMono);
+    }
     switch (reply[0]) {
       case RotateReply.missing:
         return { status: 'missing' };
@@ -367,7 +489,7 @@ export class RedisSessionRepository implements SessionRepository {
     return out.sort((x, y) => x.createdAt - y.createdAt);
   }
 
-  /** Prunes index entries of sessions that are gone, with SCAN in bounded batches, on every master. */
+  /** Prunes index entries (and, on a caller clock, single sessions) that are gone: SCAN in bounded batches, every master. */
   async cleanup(now: number, batchSize: number, idleTimeoutMs: number): Promise<CleanupResult> {
     if (!this.isReady()) throw new SessionStoreUnavailableError('not connected');
     const result: CleanupResult = { scanned: 0, removed: 0 };
@@ -375,7 +497,8 @@ export class RedisSessionRepository implements SessionRepository {
     for (const node of await this.bounded(() => this.commands.masters())) {
       let cursor = '0';
       do {
-        const page = await this.bounded(() => node.scan(cursor, pattern, batchSize, 'zset'));
+        // Single sessions (strings) expire by their TTL at their store-clock deadline; a caller clock needs them scanned.
+        const page = await this.bounded(() => node.scan(cursor, pattern, batchSize, this.serverClock ? 'zset' : ''));
         cursor = page.cursor;
         result.scanned += page.keys.length;
         const removed = await Promise.all(

@@ -9,6 +9,7 @@ import { startRedis, type RedisProcess } from '../utils/redis.js';
 import { type RunningSample, startSample } from '../utils/sample-app.js';
 import { redisTestStore, type TestStore } from '../utils/stores.js';
 import { ALICE } from '../utils/http.js';
+import { findSessionRecord } from '../utils/session-record.js';
 
 const DESKTOP_UA =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
@@ -51,19 +52,13 @@ async function listedUserAgent(login: { accessToken: string; sessionId: string }
   return entry.userAgent;
 }
 
-async function sessionKey(sessionId: string): Promise<string> {
-  const client = store.client as unknown as { keys(pattern: string): Promise<string[]> };
-  const keys = await client.keys(`${PREFIX}*:s:${sessionId}`);
-  expect(keys).toHaveLength(1);
-  return keys[0];
-}
-
 describe('stored User-Agent', () => {
-  it('keeps the first 64 bytes of a desktop browser User-Agent, and the Redis hash stays a listpack', async () => {
+  it('keeps the first 64 bytes of a desktop browser User-Agent in the packed Redis record', async () => {
     const login = await loginWith(DESKTOP_UA);
     expect(await listedUserAgent(login)).toBe(DESKTOP_UA.slice(0, 64));
     const client = store.client as unknown as { sendCommand(args: string[]): Promise<unknown> };
-    expect(await client.sendCommand(['OBJECT', 'ENCODING', await sessionKey(login.sessionId)])).toBe('listpack');
+    const found = await findSessionRecord(client, PREFIX, login.sessionId);
+    expect(found.record.ua).toBe(DESKTOP_UA.slice(0, 64));
   });
 
   it('keeps a short User-Agent whole', async () => {

@@ -72,6 +72,11 @@ export async function indexCounts(
   let expired = 0;
   let live = 0;
   for (const k of keys) {
+    // A user's only session lives in the user key itself (a string, ended by its own TTL): one live entry.
+    if ((await client.type(k)) === 'string') {
+      live += 1;
+      continue;
+    }
     expired += await client.zCount(k, '-inf', now);
     live += await client.zCount(k, `(${now}`, '+inf');
   }

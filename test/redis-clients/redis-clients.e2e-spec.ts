@@ -2,7 +2,7 @@
  * Issue 12 item 3: the user's own Redis client. The sample runs over HTTP on each client the
  * `store` option takes — the cache-manager-redis-yet store, a plain node-redis client of the
  * current major, ioredis — single node and cluster, with the same guarantees: sessions work and
- * end at once, one Redis round trip (one EVALSHA) per authenticated request, routed to the
+ * end at once, one Redis round trip (one MGET, or one EVALSHA when a touch is due) per authenticated request, routed to the
  * owning master, /health names the client, a hung Redis answers 503 without piling calls up.
  * A Keyv store is refused at startup. Pub/sub (sharded on a cluster) works on every client.
  */
@@ -22,14 +22,18 @@ const COMMAND_TIMEOUT_MS = 2000;
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
-/** What the validate script calls inside Redis (TIME for the store clock; touches write). */
-// `get` reads the user's "not before" mark (credential change) inside the script.
-const INSIDE_VALIDATE = new Set(['time', 'hmget', 'get', 'hset', 'hdel', 'pexpireat', 'pexpire', 'zadd']);
+/** What the validate script calls inside Redis (TIME for the store clock; touches write; GET reads records and "not before"). */
+const INSIDE_VALIDATE = new Set(['time', 'get', 'set', 'pexpireat', 'pexpiretime', 'zadd']);
 
-/** One round trip per request: exactly `n` EVALSHA (no EVAL fallback), everything else inside the script. */
+/**
+ * One round trip per request: `n` commands sent, each a plain MGET (issue 16: no touch due) or
+ * one EVALSHA (no EVAL fallback) with everything else inside the script. The script runs at most
+ * once per 10 s per replica without a touch (re-anchoring its estimate of Redis time): allow 2.
+ */
 function expectOneRoundTripEach(calls: Map<string, number>, n: number): void {
-  expect(calls.get('evalsha')).toBe(n);
-  const outside = [...calls.keys()].filter((cmd) => cmd !== 'evalsha' && !INSIDE_VALIDATE.has(cmd));
+  expect((calls.get('evalsha') ?? 0) + (calls.get('mget') ?? 0)).toBe(n);
+  expect(calls.get('evalsha') ?? 0).toBeLessThanOrEqual(2);
+  const outside = [...calls.keys()].filter((cmd) => !['evalsha', 'mget'].includes(cmd) && !INSIDE_VALIDATE.has(cmd));
   expect(outside).toEqual([]);
 }
 
@@ -105,7 +109,7 @@ describe.each(CLIENT_CASES)('the sample on $client (single redis-server)', ({ cl
     await request(sample.url).get('/me').set(bearer(next.body.accessToken)).expect(401);
   });
 
-  it('GET /me costs one Redis round trip: one EVALSHA (INFO commandstats)', async () => {
+  it('GET /me costs one Redis round trip: one MGET, the script only when due (INFO commandstats)', async () => {
     const t = await loginHeader(sample.url);
     await request(sample.url).get('/me').set(bearer(t.accessToken)).expect(200); // warm: the script is cached
     const calls = await commandsDuring([probe], async () => {
@@ -170,7 +174,7 @@ describe.each(CLIENT_CASES)('the sample on $client (3-master cluster)', ({ clien
       .expect(200, { status: 'ok', store: 'redis-cluster', adapter: 'express', redisClient: client });
   });
 
-  it('GET /me of users on every master: one EVALSHA each across the masters, none refused with MOVED', async () => {
+  it('GET /me of users on every master: one command each across the masters, none refused with MOVED', async () => {
     const users = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         loginHeader(sample.url, i % 2 ? ALICE : { email: 'bob@example.com', password: 'bob-password-123' }),
