@@ -119,6 +119,31 @@ describe('SessionValidationCache', () => {
     expect(cache.get('u1', 's2', now())).toBe(SESSION);
   });
 
+  it('admits a session whose validation carries its absolute deadline at once, without a list read', async () => {
+    env = setup();
+    const { cache, calls, now } = env;
+    await started(cache);
+    // Nearer than the staleness bound (10 s) and the idle deadline: only the absolute deadline ends the entry.
+    const absoluteExpiresAt = now() + 1000;
+    cache.offer(cache.ticket('u1', 's1'), { ...SESSION, absoluteExpiresAt }, now());
+    expect(cache.get('u1', 's1', now())).toEqual({ ...SESSION, absoluteExpiresAt });
+    expect(calls.list).toBe(0);
+    env.advance(999);
+    expect(cache.get('u1', 's1', env.now())).toBeDefined();
+    env.advance(1);
+    expect(cache.get('u1', 's1', env.now())).toBeUndefined();
+  });
+
+  it('does not admit a raced read even when it carries its deadline', async () => {
+    env = setup();
+    const { cache, signal, now } = env;
+    await started(cache);
+    const ticket = cache.ticket('u1', 's1');
+    signal.emit({ kind: 'changed', userId: 'u1', sessionId: 's1' });
+    cache.offer(ticket, { ...SESSION, absoluteExpiresAt: now() + 60_000 }, now());
+    expect(cache.entries).toBe(0);
+  });
+
   it('does not cache when the deadline read fails (a store error)', async () => {
     env = setup();
     const { cache, failures, now } = env;

@@ -138,14 +138,18 @@ export class SessionValidationCache implements SessionCacheStats {
 
   /**
    * Offers a store answer read under `ticket` at `readAt`. A session not cached yet needs its
-   * absolute deadline, which validation does not return: one `list` read fetches it in the
-   * background (off the request path), and the entry appears once it is back.
+   * absolute deadline: the built-in repositories return it with the validation; for a repository
+   * that does not, one `list` read fetches it in the background (off the request path).
    */
   offer(t: CacheTicket, session: ValidatedSession, readAt: number): void {
     if (!this.valid(t)) return;
     const e = this.cached.get(t.sessionId);
     if (e && e.userId === t.userId) {
       this.refreshed(e, session, readAt);
+      return;
+    }
+    if (session.absoluteExpiresAt !== undefined) {
+      this.admit(t, session, readAt, session.absoluteExpiresAt, this.idleFloor(readAt));
       return;
     }
     if (this.filling.has(t.sessionId) || this.filling.size >= this.maxEntries) return;
@@ -167,14 +171,26 @@ export class SessionValidationCache implements SessionCacheStats {
     } catch {
       return; // A store error is never cached.
     }
-    if (!record || !this.valid(t) || this.cached.has(t.sessionId)) return;
+    if (!record || !this.valid(t)) return;
+    const idleDeadline = Math.max(this.idleFloor(readAt), record.lastSeenAt + this.options.idleTimeoutMs);
+    this.admit(t, session, readAt, record.absoluteExpiresAt, idleDeadline);
+  }
+
+  private admit(
+    t: CacheTicket,
+    session: ValidatedSession,
+    readAt: number,
+    absoluteExpiresAt: number,
+    idleDeadline: number,
+  ): void {
+    if (this.cached.has(t.sessionId)) return;
     const e: Entry = {
       userId: t.userId,
       sessionId: t.sessionId,
       session,
       readAt,
-      idleDeadline: Math.max(this.idleFloor(readAt), record.lastSeenAt + this.options.idleTimeoutMs),
-      absoluteExpiresAt: record.absoluteExpiresAt,
+      idleDeadline,
+      absoluteExpiresAt,
       queued: false,
     };
     this.cached.set(t.sessionId, e);

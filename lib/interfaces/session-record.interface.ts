@@ -34,6 +34,12 @@ export interface ValidatedSession {
   impersonator?: string;
   /** Bound to a device key (DBSC). */
   deviceBound?: boolean;
+  /**
+   * The session's absolute deadline, epoch ms (the store's clock), when the repository knows it
+   * without extra work. The local cache admits a session at once with it; without it, after one
+   * background `list` read.
+   */
+  absoluteExpiresAt?: number;
 }
 
 /** The authenticated principal the guard attaches to the request. */

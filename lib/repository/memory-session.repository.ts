@@ -145,6 +145,7 @@ export class MemorySessionRepository implements SessionRepository {
         roles: [...s.roles],
         data: s.data === undefined ? undefined : structuredClone(s.data),
         authTime: s.authTime,
+        absoluteExpiresAt: s.absoluteExpiresAt,
         ...(s.impersonator ? { impersonator: s.impersonator } : {}),
         ...(s.deviceKey && { deviceBound: true }),
       },

@@ -114,7 +114,12 @@ describe.each(CLIENT_CASES)('Redis validation hot path on $client', ({ client })
       for (const v of reads.result)
         expect(v).toEqual({
           status: 'ok',
-          session: { roles: ['user', 'admin'], data: { plan: 'pro' }, authTime: expect.any(Number) },
+          session: {
+            roles: ['user', 'admin'],
+            data: { plan: 'pro' },
+            authTime: expect.any(Number),
+            absoluteExpiresAt: expect.any(Number),
+          },
         });
       // The same answer the script gives.
       expect(reads.result[0]).toEqual(first.result);
@@ -246,7 +251,12 @@ describe.each(CLIENT_CASES)('Redis validation hot path on $client', ({ client })
       expect(v).toMatchObject({ mget: 1, scripts: 1 });
       expect(v.result).toEqual({
         status: 'ok',
-        session: { roles: ['user', 'admin'], data: { plan: 'pro' }, authTime: now },
+        session: {
+          roles: ['user', 'admin'],
+          data: { plan: 'pro' },
+          authTime: now,
+          absoluteExpiresAt: s.absoluteExpiresAt,
+        },
       });
       expect(await type(key)).toBe('hash'); // no touch due: nothing written
       expect((await r.list(s.userId, now + 1000, IDLE)).map((x) => [x.id, x.createdAt, x.device])).toEqual(

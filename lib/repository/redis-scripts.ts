@@ -53,7 +53,7 @@ export function script(source: string, shebang = false): LuaScript {
   return { source: text, sha: createHash('sha1').update(text).digest('hex') };
 }
 
-/** What VALIDATE answers when there is no live session (a live one answers `{roles, data, authTime, actor}`). */
+/** What VALIDATE answers when there is no live session (a live one answers `{roles, data, authTime, actor, bound, now, absolute}`). */
 export const ValidateReply = { missing: 0, expired: 1 } as const;
 
 /** First element of every ROTATE reply. */
@@ -229,7 +229,7 @@ return {CREATED, now, unpack(evicted)}
  * KEYS[3] the user's "not before" key. ARGV: sid, now ('' = Redis TIME), idleMs, touchEveryMs,
  * previousTtlMs ('' = keep). Returns MISSING, EXPIRED (`ValidateReply`; `{EXPIRED, actor}` for an
  * impersonation session), or {roles, data, authTime, actor, bound ('1' when device-bound, DBSC),
- * now}. A session authenticated before the user's "not before" is dropped (MISSING). A touch also
+ * now, absolute deadline}. A session authenticated before the user's "not before" is dropped (MISSING). A touch also
  * drops previous refresh digests (p1..p3) older than previousTtlMs: only the grace window needs
  * them. The repository's hot path answers most requests without this script (`MGET`); it runs
  * when a touch is due, near a deadline, or when the plain read cannot decide.
@@ -256,7 +256,7 @@ if now - rec.l >= tonumber(ARGV[4]) then
   end
   touch(rec, single, now, idle)
 end
-return {rec.r or '', rec.d or '', string.format('%d', t), rec.m or '', rec.k and '1' or '', now}
+return {rec.r or '', rec.d or '', string.format('%d', t), rec.m or '', rec.k and '1' or '', now, string.format('%d', rec.a)}
 `);
 
 /**

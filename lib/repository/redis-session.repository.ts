@@ -324,6 +324,7 @@ export class RedisSessionRepository implements SessionRepository {
       roles: rec.r ? rec.r.split(ROLE_SEPARATOR) : [],
       data: rec.d ? (JSON.parse(rec.d) as Record<string, unknown>) : undefined,
       authTime,
+      absoluteExpiresAt: rec.a,
     };
     if (rec.m) session.impersonator = rec.m;
     if (rec.k) session.deviceBound = true;
@@ -348,13 +349,22 @@ export class RedisSessionRepository implements SessionRepository {
     if (Array.isArray(reply) && reply.length === 2 && reply[0] === ValidateReply.expired) {
       return { status: 'expired', impersonator: String(reply[1]) };
     }
-    if (!Array.isArray(reply) || reply.length !== 6) throw new SessionStoreUnavailableError('unexpected reply');
-    const [roles, data, authTime, actor, bound, now] = reply as [string, string, string, string, string, number];
+    if (!Array.isArray(reply) || reply.length !== 7) throw new SessionStoreUnavailableError('unexpected reply');
+    const [roles, data, authTime, actor, bound, now, absolute] = reply as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      number,
+      string,
+    ];
     if (this.serverClock) this.learnAnchor(now, sent);
     const session: ValidatedSession = {
       roles: roles ? roles.split(ROLE_SEPARATOR) : [],
       data: data ? (JSON.parse(data) as Record<string, unknown>) : undefined,
       authTime: Number(authTime),
+      absoluteExpiresAt: Number(absolute),
     };
     if (actor) session.impersonator = actor;
     if (bound === '1') session.deviceBound = true;

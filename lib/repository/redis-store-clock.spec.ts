@@ -41,7 +41,7 @@ class StubRedis implements RedisCommands {
     mono += this.scriptTrip / 2;
     const now = storeNow();
     mono += this.scriptTrip / 2;
-    return Promise.resolve(['user', '', String(this.record.t ?? this.record.c), '', '', now]);
+    return Promise.resolve(['user', '', String(this.record.t ?? this.record.c), '', '', now, String(this.record.a)]);
   }
   mget(): Promise<unknown[]> {
     this.reads++;

@@ -88,8 +88,11 @@ export class ContractKit {
     return s;
   }
 
-  validate(s: NewSession, now: number, touchMs = TOUCH, repo = this.repo) {
-    return repo.validate(s.userId, s.id, { now, idleTimeoutMs: IDLE, touchIntervalMs: touchMs });
+  async validate(s: NewSession, now: number, touchMs = TOUCH, repo = this.repo) {
+    const result = await repo.validate(s.userId, s.id, { now, idleTimeoutMs: IDLE, touchIntervalMs: touchMs });
+    // Optional, and on the store's clock: its own test compares it with list().
+    if (result.status === 'ok') delete result.session.absoluteExpiresAt;
+    return result;
   }
 
   async status(s: NewSession, now: number): Promise<string> {
@@ -175,6 +178,20 @@ export function describeRepositoryContract(
     describeSessionControls(api, () => ({ repo, peers, kit, base }));
 
     describe('create and validate', () => {
+      it('reports the absolute deadline with a validation, if at all, as list() reports it', async () => {
+        const s = await kit.create();
+        const result = await repo.validate(s.userId, s.id, {
+          now: base + 1,
+          idleTimeoutMs: IDLE,
+          touchIntervalMs: TOUCH,
+        });
+        if (result.status !== 'ok') throw new Error(`expected ok, got ${result.status}`);
+        const listed = (await repo.list(s.userId, base + 1, IDLE)).find((r) => r.id === s.id);
+        expect(listed).not.toBeUndefined();
+        const reported = result.session.absoluteExpiresAt;
+        if (reported !== undefined) expect(reported).toBe(listed?.absoluteExpiresAt);
+      });
+
       it('returns the stored roles and data of a new session', async () => {
         const data = { theme: 'dark', n: 3, nested: { list: [1, 'two', null], flag: true }, text: 'ü 用户 🙂' };
         const s = await kit.create({ roles: ['user', 'admin'], data });
