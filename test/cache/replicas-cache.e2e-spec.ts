@@ -3,7 +3,8 @@
  * and on a real 3-master cluster (sharded pub/sub). Every change made on A is enforced by B's
  * cache (awaited, no sleeps); a message that never comes is bounded by `maxStaleness`; a killed
  * subscriber connection makes B flush and bypass its cache, so a session revoked meanwhile
- * (even straight in the store, with no message at all) never passes.
+ * (even straight in the store, with no message at all) never passes; a stopped redis-server
+ * turns cached sessions into 503s, never 200s, until it is back.
  */
 import {
   getSessionRepositoryToken,
@@ -12,8 +13,8 @@ import {
   type SessionSignalMessage,
 } from '../../lib/index.js';
 import { inspector, type RawClient, until } from '../ops/ops-helpers.js';
-import { loginHeader } from '../utils/http.js';
-import { startRedis, startRedisCluster } from '../utils/redis.js';
+import { BOB, loginHeader } from '../utils/http.js';
+import { type RedisProcess, startRedis, startRedisCluster } from '../utils/redis.js';
 import { type RunningSample, startSample, TestClock } from '../utils/sample-app.js';
 import { clusterTestStore, redisTestStore, type TestStore } from '../utils/stores.js';
 import { closedWithin, openSocket } from '../realtime/ws-client.js';
@@ -142,5 +143,51 @@ describe.each(TOPOLOGIES)('local cache on two replicas, $name', (topology) => {
     } finally {
       unsubscribe();
     }
+  });
+});
+
+describe('local cache when the redis-server stops', () => {
+  let redis: RedisProcess;
+  let stores: TestStore[] = [];
+  let a: RunningSample;
+  let b: RunningSample;
+
+  beforeAll(async () => {
+    redis = await startRedis({ appendonly: true });
+    stores = [await redisTestStore(redis.url), await redisTestStore(redis.url)];
+    const options = { localCache: { maxStaleness: STALENESS }, cleanup: { enabled: false } };
+    a = await startSample({ ...options, store: stores[0].store });
+    b = await startSample({ ...options, store: stores[1].store });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    for (const s of stores) await s.close();
+    await redis?.stop();
+  });
+
+  it('a cached session answers 503 while Redis is down (never 200), and the cache serves again after', async () => {
+    const t = await loginHeader(a.url);
+    const other = await loginHeader(a.url, BOB);
+    await warm(b, t.accessToken);
+    await redis.kill();
+    // The subscription drops with the connection: the cache is flushed, and the store's outage shows.
+    await until('B to answer 503', async () => (await me(b, t.accessToken)).status === 503, 5000, 10);
+    expect(stats(b).entries).toBe(0);
+    const whileDown = await Promise.all(Array.from({ length: 20 }, () => me(b, t.accessToken)));
+    expect(whileDown.map((r) => r.status)).toEqual(whileDown.map(() => 503));
+
+    await redis.restart();
+    await until('B to serve the session again', async () => (await me(b, t.accessToken)).status === 200, 15_000);
+    await warm(b, t.accessToken);
+    // And revocations reach it again after the gap.
+    await warm(b, other.accessToken);
+    await request(a.url).post('/auth/logout').set(bearer(other.accessToken)).expect(204);
+    await until(
+      'B to refuse the revoked session',
+      async () => (await me(b, other.accessToken)).status === 401,
+      5000,
+      10,
+    );
   });
 });
