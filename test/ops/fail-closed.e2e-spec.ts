@@ -15,7 +15,7 @@ import { type RunningSample, startSample } from '../utils/sample-app.js';
 import { timedGet, until } from './ops-helpers.js';
 import { testAdapter } from '../utils/http-adapter.js';
 
-const BOUND_MS = 1500; // commandTimeout (1000 ms default) plus slack for a loaded CI machine
+const BOUND_MS = 2500; // commandTimeout (1000 ms default) plus slack for one request on a loaded CI machine
 const COMMAND_TIMEOUT_MS = 1000;
 /** 30 parallel requests on a loaded 2-core CI machine: generous, but far from a hang. */
 const HANG_SLACK_MS = 3000;
@@ -159,8 +159,11 @@ describe.each(['redis-yet', 'node-redis', 'ioredis'])(
           expectFailClosed(r);
           expect(r.ms).toBeGreaterThanOrEqual(900); // it waited for the command timeout, then gave up
         }
+        // Ten at once all wait out the same timeout; a loaded CI machine needs more slack to answer them all.
         const burst = await Promise.all(Array.from({ length: 10 }, () => me()));
-        burst.forEach(expectFailClosed);
+        expect(burst.map((r) => r.status)).toEqual(burst.map(() => 503));
+        burst.forEach((r) => expect(Number(r.retryAfter)).toBeGreaterThan(0));
+        expect(Math.max(...burst.map((r) => r.ms))).toBeLessThan(COMMAND_TIMEOUT_MS + HANG_SLACK_MS);
         const health = await timedGet(`${sample.url}/health`);
         expect({ status: health.status, fast: health.ms < BOUND_MS }).toEqual({ status: 503, fast: true });
       } finally {
