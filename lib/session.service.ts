@@ -83,6 +83,15 @@ export class SessionService {
     @Optional() @Inject(SessionValidationCache) private readonly cache?: SessionValidationCache | null,
   ) {}
 
+  /**
+   * Tells the validation caches of every replica that a live session changed. Only with
+   * `localCache` on (replicas share their options): without caches nobody listens, and a refresh
+   * would pay a PUBLISH for nothing.
+   */
+  private publishChanged(userId: string, sessionId: string): void {
+    if (this.cache) void this.signal?.publishChanged?.({ userId, sessionId });
+  }
+
   /** Which store backs the sessions: `memory`, `redis` or `redis-cluster`. */
   get storeKind(): string {
     return this.repository.kind;
@@ -342,7 +351,7 @@ export class SessionService {
         if (result.status === 'rotated') {
           this.events.emit('session_renewed', { ...who, reason: result.status });
           // A refresh is a use (the idle deadline moved): caches re-read the session.
-          void this.signal?.publishChanged?.({ userId: claims.sub, sessionId: claims.sid });
+          this.publishChanged(claims.sub, claims.sid);
         }
         const access = { iat: result.issuedAt, jti: this.refreshTokens.accessJti(successor) };
         return this.tokens(claims.sub, claims.sid, now, successor, claims.exp, result.roles, access);
@@ -449,7 +458,7 @@ export class SessionService {
     if (at === null) throw new SessionUnauthorizedError('session_missing');
     principal.authTime = at;
     // `fresh` checks read authTime: every replica's cache must see the new one.
-    void this.signal?.publishChanged?.({ userId: principal.userId, sessionId: principal.id });
+    this.publishChanged(principal.userId, principal.id);
     this.events.emit('authn_reauth_success', {
       userId: principal.userId,
       sessionId: principal.id,

@@ -124,7 +124,8 @@ export class SessionDbscService {
       });
       if (bound === 'already_bound') throw new DbscRefusal(403, 'already_bound');
       if (bound !== 'bound') throw new DbscRefusal(401, `session_${bound}`);
-      void this.signal?.publishChanged?.(ref);
+      // Only caches listen for `changed` (see SessionService.publishChanged).
+      if (this.options.localCache) void this.signal?.publishChanged?.(ref);
       this.events.emit('session_renewed', { ...ref, ip: clientIp(req), reason: 'dbsc_bound' });
       return this.renew(out, ref, now);
     } catch (err) {

@@ -9,6 +9,7 @@ import request from 'supertest';
 import {
   getSessionRepositoryToken,
   MemorySessionRepository,
+  SessionEndedSignal,
   type SessionRepository,
   SessionService,
 } from '../../lib/index.js';
@@ -164,6 +165,37 @@ describe('localCache options', () => {
       expect(stats(sample)).toBeNull();
       await request(sample.url).post('/auth/logout').set(bearer(t.accessToken)).expect(204);
     } finally {
+      await sample.close();
+    }
+  });
+});
+
+describe('`changed` messages are published only with localCache on', () => {
+  it.each([
+    { localCache: false, heard: ['ended'] },
+    { localCache: true, heard: ['changed', 'ended'] },
+  ])('localCache $localCache: a refresh then a logout are heard as $heard', async ({ localCache, heard }) => {
+    const sample = await startSample({ localCache, cleanup: { enabled: false } });
+    const kinds: string[] = [];
+    const unsubscribe = await sample.app
+      .get<symbol, SessionEndedSignal>(SessionEndedSignal)
+      .subscribe((m) => kinds.push(m.kind));
+    try {
+      const t = await loginHeader(sample.url);
+      const refreshed = await request(sample.url)
+        .post('/auth/refresh')
+        .set('X-Auth-Transport', 'header')
+        .send({ refreshToken: t.refreshToken })
+        .expect(200);
+      await request(sample.url)
+        .post('/auth/logout')
+        .set(bearer((refreshed.body as { accessToken: string }).accessToken))
+        .expect(204);
+      // The memory signal delivers in order; the logout's `ended` comes after anything the refresh sent.
+      await until('the logout to be heard', async () => kinds.includes('ended'));
+      expect(kinds).toEqual(heard);
+    } finally {
+      unsubscribe();
       await sample.close();
     }
   });
