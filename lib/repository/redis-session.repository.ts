@@ -146,8 +146,6 @@ export class RedisSessionRepository implements SessionRepository {
   /** Calls sent and not yet answered, including those whose caller already gave up. */
   private pending = 0;
   private readonly serverClock: boolean;
-  /** Redis TIME minus Date.now(), from the last quick reply that carried it; undefined until known. */
-  private offset: number | undefined;
   private readonly plainReads: boolean;
   private readonly indexExpiry: boolean;
   private anchor: StoreClockAnchor | undefined;
@@ -163,13 +161,14 @@ export class RedisSessionRepository implements SessionRepository {
 
   /**
    * Redis time now and its error bound: the anchor moved by the monotonic clock (no wall-clock
-   * steps of this host), with drift added per ms of age. Undefined when there is no recent anchor.
+   * steps of this host), with drift added per ms of age. Undefined when there is no anchor younger
+   * than `maxAgeMs` (the hot path's: `STORE_CLOCK_MAX_AGE_MS`).
    */
-  private storeNow(): { now: number; error: number } | undefined {
+  private storeNow(maxAgeMs = STORE_CLOCK_MAX_AGE_MS): { now: number; error: number } | undefined {
     const a = this.anchor;
     if (a === undefined) return undefined;
     const age = performance.now() - a.mono;
-    if (age > STORE_CLOCK_MAX_AGE_MS) return undefined;
+    if (age > maxAgeMs) return undefined;
     return { now: a.store + age, error: a.error + age * STORE_CLOCK_DRIFT };
   }
 
@@ -178,29 +177,23 @@ export class RedisSessionRepository implements SessionRepository {
     return this.serverClock ? '' : String(callerNow);
   }
 
-  /** Learns the offset from a reply stamped with Redis time; only quick replies are precise enough. */
-  private learnOffset(serverNow: unknown, sent: number): void {
-    const received = Date.now();
-    if (typeof serverNow === 'number' && received - sent <= this.timeout / 4) {
-      this.offset = serverNow - (sent + received) / 2;
-    }
-  }
-
   /**
    * The moment in Redis time after which a write sent now must not happen: the caller gives up
-   * at `commandTimeout`, so the script refuses a quarter of it earlier (offset error and the
-   * reply's trip). '' when the store clock is not used (tests) or unknown.
+   * at `commandTimeout`, so the script refuses a quarter of it earlier (the estimate's error and
+   * the reply's trip). Redis time comes from the hot path's anchor, at any age while its error
+   * bound fits in that quarter; else one TIME call re-anchors it first. '' when the store clock is
+   * not used (tests) or no quick reply has anchored it.
    */
-  private async deadline(routeKey: string): Promise<{ sent: number; deadline: string }> {
-    if (!this.serverClock) return { sent: Date.now(), deadline: '' };
-    if (this.offset === undefined) {
-      const sent = Date.now();
-      this.learnOffset(await this.run(TIME, [routeKey], []), sent);
+  private async deadline(routeKey: string): Promise<string> {
+    if (!this.serverClock) return '';
+    const margin = this.timeout / 4;
+    let clock = this.storeNow(Infinity);
+    if (clock === undefined || clock.error > margin) {
+      const sent = performance.now();
+      this.learnAnchor(await this.run(TIME, [routeKey], []), sent);
+      clock = this.storeNow(Infinity);
     }
-    const sent = Date.now();
-    return this.offset === undefined
-      ? { sent, deadline: '' }
-      : { sent, deadline: String(Math.floor(sent + this.offset + this.timeout * 0.75)) };
+    return clock === undefined || clock.error > margin ? '' : String(Math.floor(clock.now + this.timeout * 0.75));
   }
 
   private isReady(): boolean {
@@ -373,7 +366,7 @@ export class RedisSessionRepository implements SessionRepository {
 
   async rotate(userId: string, sessionId: string, r: RotateRequest): Promise<RotateResult> {
     const keys = this.keys.sessionKeys(userId, sessionId);
-    const { sent, deadline } = await this.deadline(keys[0]);
+    const deadline = await this.deadline(keys[0]);
     const sentMono = performance.now();
     const reply = await this.run(ROTATE, keys, [
       sessionId,
@@ -388,7 +381,6 @@ export class RedisSessionRepository implements SessionRepository {
     ]);
     if (!Array.isArray(reply)) throw new SessionStoreUnavailableError('unexpected reply');
     if (this.serverClock) {
-      this.learnOffset(reply[reply.length - 1], sent);
       this.learnAnchor(reply[reply.length - 1], sentMono);
     }
     switch (reply[0]) {
@@ -535,7 +527,7 @@ export class RedisSessionRepository implements SessionRepository {
   async acquireLock(name: string, ttlMs: number): Promise<SessionLockRelease | null> {
     const key = this.keys.lock(name);
     const owner = randomBytes(16).toString('base64url');
-    const { deadline } = await this.deadline(key);
+    const deadline = await this.deadline(key);
     const taken = await this.run(LOCK, [key], [owner, String(ttlMs), deadline]);
     if (taken === LockReply.late) throw new SessionStoreUnavailableError('late');
     if (taken !== LockReply.taken) return null;
