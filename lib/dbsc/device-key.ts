@@ -10,8 +10,8 @@ export interface DeviceKey {
   alg: DbscAlgorithm;
   key: KeyObject;
   /**
-   * `E` + base64url of the compressed P-256 point (45 chars: the session hash stays a compact
-   * listpack), or `R` + base64url of the RSA modulus (the exponent must be 65537).
+   * `E` + base64url of the compressed P-256 point (45 chars: a short field of the packed session
+   * record), or `R` + base64url of the RSA modulus (the exponent must be 65537).
    */
   stored: string;
 }

@@ -1,6 +1,6 @@
 import Bowser from 'bowser';
 
-/** Longest label, in bytes: the Redis session hash stays a compact listpack while every value is ≤ 64 bytes. */
+/** Longest label, in bytes: it is stored in every session record, so it stays short. */
 export const MAX_DEVICE_LABEL_BYTES = 64;
 /** Shown when the User-Agent names neither a browser nor a system we know. */
 export const UNKNOWN_DEVICE = 'Unknown device';

@@ -15,13 +15,13 @@ export class RedisKeys {
     return this.sessionPrefix(userId) + sessionId;
   }
 
-  /** `[session hash, user index]`, encoding the user id once (this runs on every request). */
+  /** `[session key, user key]`, encoding the user id once (this runs on every request). */
   sessionAndIndex(userId: string, sessionId: string): [string, string] {
     const base = `${this.prefix}{${RedisKeys.encodeUser(userId)}}:`;
     return [`${base}s:${sessionId}`, `${base}x`];
   }
 
-  /** `[session hash, user index, user "not before"]`: what VALIDATE, ROTATE and REAUTH read. */
+  /** `[session key, user key, user "not before"]`: what the hot path's MGET, VALIDATE, ROTATE and REAUTH read. */
   sessionKeys(userId: string, sessionId: string): [string, string, string] {
     const base = `${this.prefix}{${RedisKeys.encodeUser(userId)}}:`;
     return [`${base}s:${sessionId}`, `${base}x`, `${base}n`];
